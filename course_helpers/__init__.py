@@ -1,0 +1,42 @@
+"""Helpers for the 'Redis with Python' course: connect, check exercises, show keys, track progress."""
+
+from . import exercises
+from ._connection import Backend, backend, clear, connect, redis_url
+from ._dashboard import progress
+from ._exercise import Exercise, Hint, Mutant, Solution, ____, is_placeholder
+from ._notebook import quiz
+from ._private_server import PrivateRedis
+from ._results import STATUSES, CheckResult
+from ._safety import MARKER_KEY, CourseEnvironmentError
+from ._show import show
+from ._trial import CheckFailed, Trial
+from ._wire import CourseGuardError, Recorder
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MARKER_KEY",
+    "STATUSES",
+    "Backend",
+    "CheckFailed",
+    "CheckResult",
+    "CourseEnvironmentError",
+    "CourseGuardError",
+    "Exercise",
+    "Hint",
+    "Mutant",
+    "PrivateRedis",
+    "Recorder",
+    "Solution",
+    "Trial",
+    "____",
+    "backend",
+    "clear",
+    "connect",
+    "exercises",
+    "is_placeholder",
+    "progress",
+    "quiz",
+    "redis_url",
+    "show",
+]

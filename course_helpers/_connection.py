@@ -1,0 +1,251 @@
+"""Choose the Redis the course talks to (REDIS_URL, a local server, or the embedded fakeredis) and connect."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import fakeredis
+import redis
+
+from ._embedded import EmbeddedServer
+from ._safety import CourseEnvironmentError, claim_database, clear_course_database
+from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
+
+LOCAL_URL = "redis://localhost:6379"
+LOCAL_PROBE_SECONDS = 0.3
+REMOTE_PROBE_SECONDS = 2.0
+START_REDIS_HINT = (
+    "start one with `redis-server` (install it with `sudo apt-get install redis-server`, "
+    "`brew install redis`, `conda install -c conda-forge redis-server` or "
+    "`docker run -p 6379:6379 redis`)"
+)
+
+Kind = Literal["real", "fake"]
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _split_db(url: str) -> tuple[str, int | None]:
+    """Separate '/N' from a redis:// URL: (URL without the database, N or None)."""
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"the scheme is {parts.scheme or 'missing'}")
+        redis.connection.parse_url(url)
+        path = parts.path.strip("/")
+        db = int(path) if path else None
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+    except ValueError as error:
+        raise CourseEnvironmentError(
+            f"REDIS_URL={redact(url)!r} is not a Redis URL ({error}); write it like "
+            "redis://localhost:6379 or redis://:password@host:6379/15, or unset REDIS_URL to use the "
+            "built-in fakeredis."
+        ) from None
+    return urlunsplit((parts.scheme, parts.netloc, "", parts.query, "")), db
+
+
+@dataclass
+class Backend:
+    """The Redis server the course uses in this process, and the database it claimed there."""
+
+    kind: Kind
+    origin: str  # "REDIS_URL", "localhost", "embedded" or "in-process"
+    base_url: str | None
+    db: int
+    version: str
+    note: str = ""
+    _embedded: EmbeddedServer | None = field(default=None, repr=False)
+    _fake_server: fakeredis.FakeServer | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str | None:
+        """The redis:// URL of the course's database, password included (do not print it)."""
+        return None if self.base_url is None else f"{self.base_url}/{self.db}"
+
+    @property
+    def host(self) -> str:
+        """Host name of the server."""
+        return urlsplit(self.base_url or "redis://127.0.0.1").hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """TCP port of the server."""
+        return urlsplit(self.base_url or "redis://127.0.0.1").port or 6379
+
+    def client(self, decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
+        """A new client for the course's database that refuses commands reaching beyond it."""
+        if self._fake_server is not None:  # Pyodide: no sockets, the fake server lives in this process
+            connection_class = watched_connection_class(
+                fakeredis.FakeRedisConnection, refuse=SERVER_WIDE_COMMANDS
+            )
+            pool = redis.ConnectionPool(
+                connection_class=connection_class,
+                server=self._fake_server,
+                db=self.db,
+                decode_responses=decode_responses,
+            )
+            return redis.Redis(connection_pool=pool)
+        assert self.url is not None
+        connection_class = watched_connection_class(redis.Connection, refuse=SERVER_WIDE_COMMANDS)
+        pool = redis.ConnectionPool.from_url(
+            self.url, connection_class=connection_class, decode_responses=decode_responses, **kwargs
+        )
+        return redis.Redis(connection_pool=pool)
+
+    def banner(self) -> str:
+        """One line: which Redis, which version, and how to switch."""
+        where = "" if self.base_url is None else f" at {redact(self.base_url)}"
+        if self.kind == "real":
+            switch = "set COURSE_BACKEND=fake and restart the kernel to use the built-in fakeredis instead"
+            text = f"Using real Redis {self.version}{where}, database {self.db} (the course's own)"
+        else:
+            switch = "start a Redis server and restart the kernel to use it instead (`make doctor` shows how)"
+            text = f"Using the built-in fakeredis {self.version}{where}, database {self.db}"
+        note = f" {self.note}" if self.note else ""
+        return f"{text}; {switch}.{note}"
+
+
+_lock = threading.Lock()
+_current: Backend | None = None
+
+
+def _ping(url: str, seconds: float) -> tuple[bool, str]:
+    client = redis.Redis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
+    try:
+        client.ping()
+        return True, ""
+    except redis.AuthenticationError as error:
+        return False, f"the server refused the credentials ({error})"
+    except redis.ResponseError as error:
+        return False, f"the server answered with an error ({error})"
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+        return False, str(error).rstrip(".")
+    finally:
+        client.close()
+
+
+def _server_version(client: redis.Redis) -> str:
+    try:
+        return str(client.info("server").get("redis_version", "unknown version"))
+    except redis.RedisError:
+        return "(version hidden by the server)"
+
+
+def _fake_version() -> str:
+    return f"{fakeredis.__version__} (emulating Redis 8.0)"
+
+
+def _real_backend(base_url: str, origin: str, explicit_db: int | None, note: str = "") -> Backend:
+    def client_for(db: int) -> redis.Redis:
+        return redis.Redis.from_url(f"{base_url}/{db}", socket_timeout=5)
+
+    db = claim_database(client_for, redact(base_url), explicit_db)
+    return Backend("real", origin, base_url, db, _server_version(client_for(db)), note)
+
+
+def _embedded_backend(note: str = "") -> Backend:
+    if sys.platform == "emscripten":  # Pyodide/JupyterLite: no sockets, no threads
+        server = fakeredis.FakeServer()
+        return Backend("fake", "in-process", None, 0, _fake_version(), note, _fake_server=server)
+    embedded = EmbeddedServer().start()
+    db = claim_database(lambda n: redis.Redis.from_url(f"{embedded.url}/{n}"), embedded.url, None)
+    return Backend("fake", "embedded", embedded.url, db, _fake_version(), note, _embedded=embedded)
+
+
+def choose_backend() -> Backend:
+    """Decide which Redis to use from REDIS_URL, COURSE_BACKEND and what answers on localhost:6379."""
+    mode = os.environ.get("COURSE_BACKEND", "auto").strip().lower() or "auto"
+    if mode not in ("auto", "real", "fake"):
+        raise CourseEnvironmentError(
+            f"COURSE_BACKEND={mode!r} is not one of auto, real or fake; set it to one of those or unset it."
+        )
+    explicit_db_text = os.environ.get("COURSE_DB", "").strip()
+    explicit_db = int(explicit_db_text) if explicit_db_text.isdigit() else None
+    if sys.platform == "emscripten" or mode == "fake":
+        return _embedded_backend()
+    url = os.environ.get("REDIS_URL", "").strip()
+    if url:
+        base_url, url_db = _split_db(url)
+        ok, reason = _ping(url, REMOTE_PROBE_SECONDS)
+        if not ok:
+            raise CourseEnvironmentError(
+                f"No Redis answered at REDIS_URL={redact(url)} ({reason}): start that server, or "
+                "unset REDIS_URL (and restart the kernel) to let the course use the built-in fakeredis."
+            )
+        return _real_backend(base_url, "REDIS_URL", url_db if url_db is not None else explicit_db)
+    ok, reason = _ping(LOCAL_URL, LOCAL_PROBE_SECONDS)
+    if ok:
+        return _real_backend(LOCAL_URL, "localhost", explicit_db)
+    if mode == "real":
+        raise CourseEnvironmentError(
+            f"COURSE_BACKEND=real but no Redis answered on localhost:6379 ({reason}): {START_REDIS_HINT}, "
+            "or set COURSE_BACKEND=fake."
+        )
+    note = ""
+    if "credentials" in reason or "error" in reason:
+        note = (
+            f"(A server on localhost:6379 did not let the course in: {reason}; set REDIS_URL with the password "
+            "to use it.)"
+        )
+    return _embedded_backend(note)
+
+
+def backend(*, quiet: bool = True) -> Backend:
+    """The backend this process uses, chosen on first use; prints the banner then unless quiet."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = choose_backend()
+            if not quiet:
+                print(_current.banner())
+        return _current
+
+
+def forget_backend() -> None:
+    """Drop the chosen backend (stopping an embedded server) so the next call chooses again."""
+    global _current
+    with _lock:
+        if _current is not None and _current._embedded is not None:
+            _current._embedded.stop()
+        _current = None
+
+
+def connect(decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
+    """A client for the course's database; the first call picks the backend and prints where it is."""
+    first = _current is None
+    chosen = backend(quiet=not first)
+    if first:
+        from ._notebook import install_error_feedback
+
+        install_error_feedback()
+    return chosen.client(decode_responses=decode_responses, **kwargs)
+
+
+def redis_url() -> str:
+    """The redis:// URL of the course's database, for lessons that build their own clients."""
+    url = backend().url
+    if url is None:
+        raise CourseEnvironmentError(
+            "This Python has no sockets (Pyodide), so there is no URL to connect to; use "
+            "course_helpers.connect() instead."
+        )
+    return url
+
+
+def clear(client: redis.Redis) -> int:
+    """Empty the course's own database (and nothing else); returns how many keys were deleted."""
+    return clear_course_database(client)

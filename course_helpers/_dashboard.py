@@ -1,0 +1,93 @@
+"""progress(): a per-notebook view of what the learner has checked, passed, and asked help for."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ._progress import read_events
+
+
+def progress_table() -> pd.DataFrame:
+    """One row per exercise, in course order: notebook, status, checks, hints, solution seen."""
+    from . import exercises
+
+    events = read_events()
+    rows = []
+    for exercise in exercises.all():
+        mine = [e for e in events if e["exercise"] == exercise.id]
+        checks = [e for e in mine if e["event"] == "check"]
+        statuses = [e.get("status") for e in checks]
+        if "pass" in statuses:
+            status = "passed"
+        elif checks and set(statuses) != {"not_attempted"}:
+            status = "in progress"
+        else:
+            status = "not started"
+        rows.append({
+            "notebook": exercise.notebook,
+            "exercise": exercise.id,
+            "status": status,
+            "checks": sum(1 for s in statuses if s != "not_attempted"),
+            "hints": max((int(e.get("level", 0)) for e in mine if e["event"] == "hint"), default=0),
+            "solution seen": any(e["event"] == "solution" for e in mine),
+        })
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class ProgressReport:
+    """The progress table plus a per-notebook bar chart."""
+
+    table: pd.DataFrame
+
+    @property
+    def per_notebook(self) -> pd.DataFrame:
+        """Passed and total exercises per notebook."""
+        grouped = self.table.groupby("notebook", sort=True)
+        return pd.DataFrame({
+            "passed": grouped["status"].apply(lambda s: int((s == "passed").sum())),
+            "total": grouped["status"].size(),
+        })
+
+    def __repr__(self) -> str:
+        summary = self.per_notebook
+        done, total = int(summary["passed"].sum()), int(summary["total"].sum())
+        return f"{done} of {total} exercises passed\n\n{self.per_notebook.to_string()}\n\n{self.table.to_string(index=False)}"
+
+    def _chart(self) -> str:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
+
+        summary = self.per_notebook
+        figure = Figure(figsize=(6, 0.35 * len(summary) + 1))
+        axes = figure.subplots()
+        axes.barh(summary.index[::-1], summary["total"][::-1], color="#e1e4e8", label="exercises")
+        axes.barh(summary.index[::-1], summary["passed"][::-1], color="#1a7f37", label="passed")
+        axes.set_xlabel("exercises")
+        axes.legend(loc="lower right")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=80)
+        return base64.b64encode(buffer.getvalue()).decode()
+
+    def _repr_html_(self) -> str:
+        summary = self.per_notebook
+        done, total = int(summary["passed"].sum()), int(summary["total"].sum())
+        return (
+            f"<b>{done} of {total} exercises passed</b><br>"
+            f"<img src='data:image/png;base64,{self._chart()}'>"
+            f"{self.table.to_html(index=False, escape=True)}"
+            f"<small>{html.escape('Progress is kept on this computer; `python -m course_helpers reset` clears it.')}</small>"
+        )
+
+
+def progress() -> ProgressReport:
+    """Your progress through the course, per notebook and per exercise."""
+    return ProgressReport(progress_table())

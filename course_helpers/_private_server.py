@@ -1,0 +1,95 @@
+"""A throw-away redis-server that the course starts itself, on a free loopback port, with no persistence."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import redis
+
+from ._embedded import free_port
+from ._safety import CourseEnvironmentError
+
+
+@dataclass
+class PrivateRedis:
+    """A redis-server process owned by this Python process; stopped at exit."""
+
+    binary: str = "redis-server"
+    port: int = 0
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _dir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        """redis:// URL of database 0 on this server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, wait_seconds: float = 10.0) -> PrivateRedis:
+        """Start the server and wait until it answers PING."""
+        path = shutil.which(self.binary)
+        if path is None:
+            raise CourseEnvironmentError(
+                "Checking on real Redis needs the redis-server program, which is not installed: install it "
+                "(`sudo apt-get install redis-server`, `brew install redis` or "
+                "`conda install -c conda-forge redis-server`) or set COURSE_CHECK_BACKEND=fake."
+            )
+        self.port = self.port or free_port()
+        self._dir = tempfile.TemporaryDirectory(prefix="course-redis-")
+        self._process = subprocess.Popen(
+            [path, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self._dir.name, "--logfile", "", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        atexit.register(self.stop)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise CourseEnvironmentError(
+                        f"redis-server did not start on port {self.port}; run `redis-server --port {self.port}` "
+                        "in a terminal to see why, or set COURSE_CHECK_BACKEND=fake."
+                    ) from None
+                time.sleep(0.02)
+            finally:
+                client.close()
+        return self
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """Terminate the server and remove its directory."""
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._dir is not None:
+            self._dir.cleanup()
+            self._dir = None
+
+
+_check_server: PrivateRedis | None = None
+
+
+def check_server() -> PrivateRedis:
+    """The private redis-server that checks use when COURSE_CHECK_BACKEND=real, started on first use."""
+    global _check_server
+    if _check_server is None or not _check_server.alive():
+        _check_server = PrivateRedis().start()
+    return _check_server

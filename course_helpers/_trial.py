@@ -1,0 +1,284 @@
+"""Trial: what a checker uses to run the learner's function on a fresh private Redis and observe it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
+
+import fakeredis
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ._embedded import EmbeddedServer
+from ._feedback import describe_exception
+from ._wire import Command, Recorder, watched_connection_class
+
+# redis-py retries a failed command by itself; a check must see each failure the learner's code sees.
+_NO_RETRY = Retry(NoBackoff(), 0)
+
+
+class CheckFailed(Exception):
+    """Raised by a checker: the learner's code behaved wrongly; the message names the mistake."""
+
+
+class LearnerRaised(Exception):
+    """The learner's function raised; the message describes the call, the error and the line."""
+
+
+@dataclass
+class FlakyLink:
+    """Counts the learner's send attempts while the first `left` of them fail; stop() heals the link."""
+
+    left: int
+    attempts: int = 0
+    stop: Callable[[], None] = lambda: None
+
+
+class CheckServer:
+    """A fresh, private Redis for one trial: fakeredis in memory, or a private redis-server emptied first."""
+
+    kind = "fake"
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
+        self._fake = fakeredis.FakeServer(version=(7, 4)) if url is None else None
+        self._tcp: EmbeddedServer | None = None
+        self._clients: list[redis.Redis] = []
+        if url is not None:
+            self.kind = "real"
+            with redis.Redis.from_url(url) as wipe:
+                wipe.flushall()  # a private server the course started for checks, never the learner's
+
+    def client(self, recorder: Recorder | None = None, decode_responses: bool = True) -> redis.Redis:
+        """A new client on this server; its commands are recorded when recorder is given."""
+        if self._fake is not None:
+            cls = watched_connection_class(fakeredis.FakeRedisConnection, recorder)
+            pool = redis.ConnectionPool(
+                connection_class=cls, server=self._fake, decode_responses=decode_responses, retry=_NO_RETRY
+            )
+        else:
+            assert self._url is not None
+            cls = watched_connection_class(redis.Connection, recorder)
+            pool = redis.ConnectionPool.from_url(
+                self._url, connection_class=cls, decode_responses=decode_responses, retry=_NO_RETRY
+            )
+        client = redis.Redis(connection_pool=pool)
+        self._clients.append(client)
+        return client
+
+    @property
+    def url(self) -> str:
+        """A redis:// URL on which this same data is reachable over TCP."""
+        if self._url is not None:
+            return self._url
+        if self._tcp is None:
+            self._tcp = EmbeddedServer().start()
+            self._tcp._server.fake_server = self._fake  # type: ignore[union-attr]
+        return self._tcp.url + "/0"
+
+    def close(self) -> None:
+        """Close every client and stop the TCP front end, if one was started."""
+        for client in self._clients:
+            client.close()
+        if self._tcp is not None:
+            self._tcp.stop()
+
+
+class Trial:
+    """One check of one answer: a traced client for the learner, an untraced one for the checker."""
+
+    def __init__(
+        self, answer: Callable[..., Any], function_name: str, server: CheckServer, passes_client: bool = True
+    ) -> None:
+        self.answer = answer
+        self.passes_client = passes_client
+        self.function_name = function_name
+        self.server = server
+        self.recorder = Recorder()
+        self.r = server.client(self.recorder)
+        self.admin = server.client()
+        self.last_call = ""
+        self.learner_file = ""
+        self._threads: list[threading.Thread] = []
+        self.background_errors: list[str] = []
+
+    # -- calling the learner's code -------------------------------------------------------------
+    def call_text(self, *args: Any, **kwargs: Any) -> str:
+        """How a call looks to the learner: incr_page_views(r, 'home')."""
+        words = ["r"] if self.passes_client else []
+        words += [*(repr(a) for a in args), *(f"{k}={v!r}" for k, v in kwargs.items())]
+        text = f"{self.function_name}({', '.join(words)})"
+        return text if len(text) < 160 else text[:157] + "…)"
+
+    def call(self, *args: Any, within: float | None = None, **kwargs: Any) -> Any:
+        """Call the learner's function with the traced client r first; record only this call's commands.
+
+        within: seconds the call may take before the check fails it (for blocking answers).
+        """
+        self.recorder.clear()
+        self.last_call = self.call_text(*args, **kwargs)
+        if within is None:
+            return self._invoke(args, kwargs)
+        box: list[Any] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                box.append(self._invoke(args, kwargs))
+            except BaseException as error:
+                failure.append(error)
+
+        worker = threading.Thread(target=run, daemon=True, name="learner-call")
+        worker.start()
+        worker.join(within)
+        if worker.is_alive():
+            self.fail(
+                f"{self.last_call} was still running after {within:g} s. A blocking command needs a timeout "
+                "(BLPOP/BRPOP take one in seconds; 0 means wait forever), and a loop needs a way to end."
+            )
+        if failure:
+            raise failure[0]
+        return box[0]
+
+    def _invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return self.answer(self.r, *args, **kwargs)
+        except (CheckFailed, LearnerRaised):
+            raise
+        except BaseException as error:
+            learner_file = self.learner_file or getattr(getattr(self.answer, "__code__", None), "co_filename", "")
+            raise LearnerRaised(describe_exception(error, self.last_call, learner_file)) from None
+
+    def try_call(
+        self, *args: Any, expected: tuple[type[BaseException], ...] = (Exception,), **kwargs: Any
+    ) -> tuple[Any, BaseException | None]:
+        """call() where raising one of expected is a legitimate outcome: (value, None) or (None, error).
+
+        Any other exception is reported as the learner's error, as call() does.
+        """
+        try:
+            return self.call(*args, **kwargs), None
+        except LearnerRaised as raised:
+            original = raised.__context__
+            if isinstance(original, expected):
+                return None, original
+            raise
+
+    def timed_call(self, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        """call() and the seconds it took."""
+        start = time.perf_counter()
+        value = self.call(*args, **kwargs)
+        return value, time.perf_counter() - start
+
+    # -- judging -------------------------------------------------------------------------------
+    def fail(self, message: str) -> NoReturn:
+        """Stop the check: the answer is wrong, for the reason message gives."""
+        raise CheckFailed(message)
+
+    def expect(self, condition: object, message: str) -> None:
+        """fail(message) unless condition holds."""
+        if not condition:
+            self.fail(message)
+
+    def expect_equal(self, actual: Any, expected: Any, what: str) -> None:
+        """fail with 'what: expected X, got Y' unless actual == expected."""
+        if actual != expected:
+            self.fail(f"{what}: expected {expected!r}, got {actual!r}.")
+
+    @property
+    def sent(self) -> list[Command]:
+        """Every command the learner's last call sent."""
+        return self.recorder.commands
+
+    @property
+    def round_trips(self) -> int:
+        """How many round trips the learner's last call made."""
+        return len(self.recorder.round_trips)
+
+    def pttl(self, key: str) -> int:
+        """PTTL of key in ms (-1 no expiry, -2 missing), read by the checker's own client."""
+        return int(self.admin.pttl(key))
+
+    # -- other clients, concurrency and timing ---------------------------------------------------
+    def client(self, decode_responses: bool = True) -> redis.Redis:
+        """Another untraced client on the trial's server (another 'application')."""
+        return self.server.client(decode_responses=decode_responses)
+
+    @property
+    def url(self) -> str:
+        """A redis:// URL of the trial's server, for answers that build their own client."""
+        return self.server.url
+
+    def in_background(self, action: Callable[[redis.Redis], None], delay: float = 0.0) -> threading.Thread:
+        """Run action(another_client) on a thread after delay seconds (a producer, a publisher...)."""
+        client = self.client()
+
+        def run() -> None:
+            time.sleep(delay)
+            try:
+                action(client)
+            except Exception as error:
+                self.background_errors.append(f"{type(error).__name__}: {error}")
+
+        thread = threading.Thread(target=run, daemon=True, name="check-background")
+        self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def when_subscribed(
+        self, channel: str, action: Callable[[redis.Redis], None], timeout: float = 5.0
+    ) -> threading.Thread:
+        """Run action(another_client) once someone has subscribed to channel (PUBSUB NUMSUB tells)."""
+
+        def wait_then_act(client: redis.Redis) -> None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                counts = dict(client.pubsub_numsub(channel))
+                if counts.get(channel, 0) > 0:
+                    action(client)
+                    return
+                time.sleep(0.005)
+
+        return self.in_background(wait_then_act)
+
+    def inject_once(
+        self, after: Iterable[str], action: Callable[[redis.Redis], None]
+    ) -> dict[str, bool]:
+        """Once the learner has sent one of the commands in after, run action(admin) before their next send.
+
+        This is how a concurrent write lands between a read and a write. Returns a dict whose "fired"
+        tells whether the injection happened.
+        """
+        names = {name.upper() for name in after}
+        state = {"fired": False}
+
+        def hook(_commands: list[Command], recorder: Recorder) -> None:
+            if not state["fired"] and any(name in names for name in recorder.names):
+                state["fired"] = True
+                action(self.admin)
+
+        self.recorder.add_hook(hook)
+        return state
+
+    def break_connection(self, times: int) -> FlakyLink:
+        """Make the learner's next `times` sends fail with ConnectionError, as a dropped network would."""
+        link = FlakyLink(left=times)
+
+        def hook(_commands: list[Command], _recorder: Recorder) -> None:
+            link.attempts += 1
+            if link.left > 0:
+                link.left -= 1
+                raise redis.ConnectionError("Connection reset by peer (a network failure simulated by the check)")
+
+        link.stop = self.recorder.add_hook(hook)
+        return link
+
+    def close(self) -> None:
+        """Let background threads finish briefly, then close every connection."""
+        for thread in self._threads:
+            thread.join(timeout=1)
+        self.server.close()

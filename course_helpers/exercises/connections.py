@@ -1,0 +1,202 @@
+"""01-connecting: building clients from URLs, and retrying only what a retry can fix."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from .._exercise import Exercise, Mutant
+from .._trial import Trial
+
+NOTEBOOK = "01-connecting"
+
+
+# -- connections.make_client -------------------------------------------------------------------------
+def make_client(url):
+    return redis.Redis.from_url(url, decode_responses=True)
+
+
+def _default_client_ignores_url(url):
+    return redis.Redis(decode_responses=True)
+
+
+def _bytes_client(url):
+    return redis.Redis.from_url(url)
+
+
+def _drops_database_number(url):
+    return redis.Redis.from_url(url.rsplit("/", 1)[0], decode_responses=True)
+
+
+def _returns_pool(url):
+    return redis.ConnectionPool.from_url(url, decode_responses=True)
+
+
+def check_make_client(t: Trial) -> str:
+    url = t.url.rsplit("/", 1)[0] + "/3"
+    with redis.Redis.from_url(url, decode_responses=True) as other_app:
+        other_app.set("probe:greeting", "héllo wörld")
+    client = t.call(url)
+    if client is None:
+        t.fail(f"{t.last_call} returned None: return the client you build, e.g. return redis.Redis.from_url(...).")
+    if isinstance(client, redis.ConnectionPool):
+        t.fail(f"{t.last_call} returned a ConnectionPool: wrap it, return redis.Redis(connection_pool=pool).")
+    if not isinstance(client, redis.Redis):
+        t.fail(f"{t.last_call} returned {type(client).__name__} {client!r:.60}; it should return a redis.Redis client.")
+    try:
+        value = client.get("probe:greeting")
+    except redis.RedisError as error:
+        t.fail(
+            f"The client from {t.last_call} could not read from that server ({type(error).__name__}: {error}). "
+            "Build it from the url argument, e.g. redis.Redis.from_url(url, ...), not from a fixed host and port."
+        )
+    finally:
+        client.close()
+    if value is None:
+        t.fail(
+            f"The client from {t.last_call} answered, but it does not see the key probe:greeting that exists in "
+            "database 3 of that URL: it is connected to another server or database. "
+            "redis.Redis.from_url(url, ...) takes host, port, password and database from the URL."
+        )
+    if isinstance(value, bytes):
+        t.fail(
+            f"client.get('probe:greeting') returned the bytes {value!r}, not the str 'héllo wörld': "
+            "pass decode_responses=True so replies are decoded to str."
+        )
+    t.expect_equal(value, "héllo wörld", "client.get('probe:greeting')")
+    return "make_client builds a decoding client from any URL, database number included."
+
+
+# -- connections.get_with_retry ----------------------------------------------------------------------
+def get_with_retry(r, key, attempts=3):
+    for attempt in range(1, attempts + 1):
+        try:
+            return r.get(key)
+        except (redis.ConnectionError, redis.TimeoutError):
+            if attempt == attempts:
+                raise  # out of attempts: the caller must know Redis is unreachable
+            time.sleep(0.01 * 2**attempt)  # back off so a restarting server gets a moment
+    return None
+
+
+def _no_retry(r, key, attempts=3):
+    return r.get(key)
+
+
+def _swallows_the_failure(r, key, attempts=3):
+    for _ in range(attempts):
+        try:
+            return r.get(key)
+        except redis.ConnectionError:
+            time.sleep(0.01)
+    return None
+
+
+def _retries_forever(r, key, attempts=3):
+    while True:
+        try:
+            return r.get(key)
+        except redis.ConnectionError:
+            time.sleep(0.01)
+
+
+def _retries_every_error(r, key, attempts=3):
+    for attempt in range(1, attempts + 1):
+        try:
+            return r.get(key)
+        except redis.RedisError:
+            if attempt == attempts:
+                raise
+    return None
+
+
+def check_get_with_retry(t: Trial) -> str:
+    t.admin.set("user:1:name", "Ada")
+    t.expect_equal(t.call("user:1:name"), "Ada", f"{t.last_call} with a healthy connection")
+    t.expect(t.round_trips == 1, f"{t.last_call} sent {t.round_trips} commands on a healthy connection; one GET is enough.")
+
+    network_errors = (redis.ConnectionError, redis.TimeoutError)
+    link = t.break_connection(2)
+    value, error = t.try_call("user:1:name", attempts=3, expected=network_errors)
+    link.stop()
+    if error is not None or link.attempts < 3:
+        outcome = f"raised {type(error).__name__}" if error is not None else f"returned {value!r}"
+        t.fail(
+            f"The connection failed twice, then recovered; {t.last_call} tried {link.attempts} time(s) and "
+            f"{outcome}. Catch redis.ConnectionError and try again, up to `attempts` times in all."
+        )
+    t.expect_equal(value, "Ada", f"{t.last_call} after two dropped connections")
+
+    link = t.break_connection(10)
+    value, error = t.try_call("user:1:name", attempts=3, expected=network_errors)
+    link.stop()
+    if link.attempts > 3:
+        t.fail(f"{t.last_call} tried {link.attempts} times; it should stop after 3 attempts in all.")
+    if error is None:
+        t.fail(
+            f"Every attempt of {t.last_call} failed, yet it returned {value!r}: after the last attempt re-raise the "
+            "error (a bare `raise`), so the caller can tell 'Redis is down' from 'the key is missing'."
+        )
+
+    t.admin.rpush("queue:jobs", "a")
+    link = t.break_connection(0)
+    value, error = t.try_call("queue:jobs", attempts=3, expected=(redis.RedisError,))
+    link.stop()
+    if link.attempts > 1:
+        t.fail(
+            f"{t.last_call} got WRONGTYPE (the key holds a list) and tried {link.attempts} times. A ResponseError "
+            "is a mistake in the command, and repeating it cannot fix it: retry only ConnectionError and TimeoutError."
+        )
+    t.expect(
+        isinstance(error, redis.ResponseError),
+        f"{t.last_call} on a list key should let the ResponseError (WRONGTYPE) propagate, but it returned {value!r}.",
+    )
+    return "get_with_retry retries dropped connections, stops after `attempts`, and never retries a ResponseError."
+
+
+EXERCISES = [
+    Exercise(
+        id="connections.make_client",
+        title="A client from a URL that decodes replies",
+        signature="make_client(url: str) -> redis.Redis",
+        task="Return a redis.Redis client for the server and database in url whose replies are str, not bytes.",
+        checker=check_make_client,
+        reference=make_client,
+        passes_client=False,
+        hints=(
+            "redis-py can build a client from a URL in one call: look at redis.Redis.from_url.",
+            "from_url takes the same keyword arguments as redis.Redis(...); the one that turns bytes into str "
+            "is decode_responses.",
+            "return redis.Redis.from_url(url, decode_responses=True)",
+        ),
+        mutants=(
+            Mutant(_default_client_ignores_url, "from_url(url"),
+            Mutant(_bytes_client, "decode_responses=True"),
+            Mutant(_drops_database_number, "another server or database"),
+            Mutant(_returns_pool, "returned a ConnectionPool"),
+        ),
+    ),
+    Exercise(
+        id="connections.get_with_retry",
+        title="Retry what a retry can fix",
+        signature="get_with_retry(r, key: str, attempts: int = 3) -> str | None",
+        task="GET key; when the connection fails (ConnectionError or TimeoutError) try again, up to attempts "
+        "tries in all, then re-raise. Any other error is raised at once.",
+        checker=check_get_with_retry,
+        reference=get_with_retry,
+        hints=(
+            "Loop over range(1, attempts + 1) and put r.get(key) inside try/except.",
+            "Catch only (redis.ConnectionError, redis.TimeoutError): a ResponseError such as WRONGTYPE will "
+            "fail the same way every time.",
+            "In the except block: if this was the last attempt, `raise`; otherwise sleep a little (back off) "
+            "and let the loop try again.",
+        ),
+        mutants=(
+            Mutant(_no_retry, "tried 1 time(s) and raised ConnectionError"),
+            Mutant(_swallows_the_failure, "re-raise the error"),
+            Mutant(_retries_forever, "it should stop after 3 attempts"),
+            Mutant(_retries_every_error, "retry only ConnectionError"),
+        ),
+    ),
+]

@@ -1,0 +1,62 @@
+"""00-welcome: a warm-up that shows how check, hint and solution work."""
+
+from __future__ import annotations
+
+from .._exercise import Exercise, Mutant
+from .._trial import Trial
+
+NOTEBOOK = "00-welcome"
+
+
+def save_greeting(r, name):
+    r.set(f"greeting:{name}", f"Hello, {name}!")
+
+
+def _returns_instead_of_storing(r, name):
+    return f"Hello, {name}!"
+
+
+def _wrong_key_separator(r, name):
+    r.set(f"greeting-{name}", f"Hello, {name}!")
+
+
+def _missing_punctuation(r, name):
+    r.set(f"greeting:{name}", f"Hello {name}")
+
+
+def check_greeting(t: Trial) -> str:
+    for name in ("Ada", "Grace Hopper"):
+        t.call(name)
+        key = f"greeting:{name}"
+        value = t.admin.get(key)
+        if value is None:
+            written = sorted(t.admin.scan_iter(count=100))
+            where = f" Your code wrote {written} instead: check the key name." if written else (
+                " Nothing was written: call r.set(key, value) inside the function (returning the text is not "
+                "storing it)."
+            )
+            t.fail(f"After {t.last_call}, the key {key!r} does not exist.{where}")
+        t.expect_equal(value, f"Hello, {name}!", f"After {t.last_call}, GET {key}")
+    return "save_greeting stored each greeting under the right key. Checks work: on to the course!"
+
+
+EXERCISES = [
+    Exercise(
+        id="welcome.save_greeting",
+        title="Your first checked exercise",
+        signature="save_greeting(r, name: str) -> None",
+        task="Store the text 'Hello, <name>!' under the key greeting:<name>.",
+        checker=check_greeting,
+        reference=save_greeting,
+        hints=(
+            "A Redis string is set with r.set(key, value).",
+            "Build the key with an f-string: f\"greeting:{name}\"; the value is f\"Hello, {name}!\".",
+            "One line does it: r.set(f\"greeting:{name}\", f\"Hello, {name}!\").",
+        ),
+        mutants=(
+            Mutant(_returns_instead_of_storing, "Nothing was written"),
+            Mutant(_wrong_key_separator, "check the key name"),
+            Mutant(_missing_punctuation, "expected 'Hello, Ada!'"),
+        ),
+    ),
+]
