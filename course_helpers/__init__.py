@@ -3,6 +3,8 @@
 from . import exercises
 from ._connection import Backend, backend, clear, connect, redis_url
 from ._dashboard import progress
+from ._doctor import doctor
+from ._embedded import free_port
 from ._exercise import Exercise, Hint, Mutant, Solution, ____, is_placeholder
 from ._notebook import quiz
 from ._private_server import PrivateRedis
@@ -33,7 +35,9 @@ __all__ = [
     "backend",
     "clear",
     "connect",
+    "doctor",
     "exercises",
+    "free_port",
     "is_placeholder",
     "progress",
     "quiz",

@@ -3,59 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import platform
-import shutil
-import subprocess
 import sys
 
-from ._connection import START_REDIS_HINT, choose_backend, redact
-from ._progress import forget_progress, progress_file, read_events
+from ._connection import backend, redact
+from ._doctor import diagnose
+from ._progress import forget_progress, progress_file
 from ._safety import MARKER_KEY, CourseEnvironmentError, clear_course_database
-
-PACKAGES = ("redis", "fakeredis", "lupa", "jupyterlab", "ipykernel", "ipywidgets", "pandas", "matplotlib")
-
-
-def _version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def doctor() -> int:
-    """Print what the course needs and what it found; 0 when the course can run."""
-    ok = True
-    print("Redis with Python: course doctor\n")
-    print(f"  Python       {platform.python_version()} ({sys.executable})")
-    if sys.version_info < (3, 10):
-        ok = False
-        print("  !! The course needs Python 3.10 or newer.")
-    for package in PACKAGES:
-        found = _version(package)
-        print(f"  {package:<12} {found or 'MISSING'}")
-        if found is None:
-            ok = False
-    server = shutil.which("redis-server")
-    if server:
-        version = subprocess.run([server, "--version"], capture_output=True, text=True, timeout=5).stdout.split()
-        print(f"  redis-server {next((w[2:] for w in version if w.startswith('v=')), '?')} ({server})")
-    else:
-        print(f"  redis-server not installed (optional: the course uses fakeredis without it; to get one, {START_REDIS_HINT})")
-    try:
-        chosen = choose_backend()
-        print(f"\n  Backend: {chosen.banner()}")
-        backend_ok = True
-    except CourseEnvironmentError as error:
-        print(f"\n  Backend problem: {error}")
-        backend_ok = False
-    print(f"  Progress: {progress_file()} ({len(read_events())} events)")
-    if ok and backend_ok:
-        print("\nAll set. Next step: `make lab` opens the course at notebooks/00-welcome.ipynb.")
-        return 0
-    if not ok:
-        print("\nSome packages are missing. Next step: `make install` (or `pip install -e .`), then run this again.")
-    return 1
 
 
 def show_progress() -> int:
@@ -69,7 +22,7 @@ def show_progress() -> int:
 def reset(assume_yes: bool) -> int:
     """Delete the course's own keys (in its claimed database) and the progress file, after confirmation."""
     try:
-        chosen = choose_backend()
+        chosen = backend()
     except CourseEnvironmentError as error:
         print(error)
         return 1
@@ -100,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     reset_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        return doctor()
+        lines, ok = diagnose()
+        print("\n".join(lines))
+        return 0 if ok else 1
     if args.command == "progress":
         return show_progress()
     return reset(args.yes)

@@ -89,9 +89,7 @@ class Backend:
     def client(self, decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
         """A new client for the course's database that refuses commands reaching beyond it."""
         if self._fake_server is not None:  # Pyodide: no sockets, the fake server lives in this process
-            connection_class = watched_connection_class(
-                fakeredis.FakeRedisConnection, refuse=SERVER_WIDE_COMMANDS
-            )
+            connection_class = watched_connection_class(fakeredis.FakeRedisConnection, refuse=SERVER_WIDE_COMMANDS)
             pool = redis.ConnectionPool(
                 connection_class=connection_class,
                 server=self._fake_server,

@@ -11,6 +11,8 @@ import pandas as pd
 
 from ._progress import read_events
 
+KEPT_WHERE = "Progress is kept on this computer; `python -m course_helpers reset` clears it."
+
 
 def progress_table() -> pd.DataFrame:
     """One row per exercise, in course order: notebook, status, checks, hints, solution seen."""
@@ -28,14 +30,16 @@ def progress_table() -> pd.DataFrame:
             status = "in progress"
         else:
             status = "not started"
-        rows.append({
-            "notebook": exercise.notebook,
-            "exercise": exercise.id,
-            "status": status,
-            "checks": sum(1 for s in statuses if s != "not_attempted"),
-            "hints": max((int(e.get("level", 0)) for e in mine if e["event"] == "hint"), default=0),
-            "solution seen": any(e["event"] == "solution" for e in mine),
-        })
+        rows.append(
+            {
+                "notebook": exercise.notebook,
+                "exercise": exercise.id,
+                "status": status,
+                "checks": sum(1 for s in statuses if s != "not_attempted"),
+                "hints": max((int(e.get("level", 0)) for e in mine if e["event"] == "hint"), default=0),
+                "solution seen": any(e["event"] == "solution" for e in mine),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -49,15 +53,17 @@ class ProgressReport:
     def per_notebook(self) -> pd.DataFrame:
         """Passed and total exercises per notebook."""
         grouped = self.table.groupby("notebook", sort=True)
-        return pd.DataFrame({
-            "passed": grouped["status"].apply(lambda s: int((s == "passed").sum())),
-            "total": grouped["status"].size(),
-        })
+        return pd.DataFrame(
+            {
+                "passed": grouped["status"].apply(lambda s: int((s == "passed").sum())),
+                "total": grouped["status"].size(),
+            }
+        )
 
     def __repr__(self) -> str:
         summary = self.per_notebook
         done, total = int(summary["passed"].sum()), int(summary["total"].sum())
-        return f"{done} of {total} exercises passed\n\n{self.per_notebook.to_string()}\n\n{self.table.to_string(index=False)}"
+        return f"{done} of {total} exercises passed\n\n{summary.to_string()}\n\n{self.table.to_string(index=False)}"
 
     def _chart(self) -> str:
         import matplotlib
@@ -84,7 +90,7 @@ class ProgressReport:
             f"<b>{done} of {total} exercises passed</b><br>"
             f"<img src='data:image/png;base64,{self._chart()}'>"
             f"{self.table.to_html(index=False, escape=True)}"
-            f"<small>{html.escape('Progress is kept on this computer; `python -m course_helpers reset` clears it.')}</small>"
+            f"<small>{html.escape(KEPT_WHERE)}</small>"
         )
 
 

@@ -37,14 +37,21 @@ _EMPTY_BODY_TYPES = (ast.Pass,)
 
 def _body_is_blank(body: list[ast.stmt]) -> bool:
     statements = list(body)
-    if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant) \
-            and isinstance(statements[0].value.value, str):
+    if (
+        statements
+        and isinstance(statements[0], ast.Expr)
+        and isinstance(statements[0].value, ast.Constant)
+        and isinstance(statements[0].value.value, str)
+    ):
         statements = statements[1:]  # a docstring alone is still blank
     for statement in statements:
         if isinstance(statement, _EMPTY_BODY_TYPES):
             continue
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
-                and statement.value.value is Ellipsis:
+        if (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and statement.value.value is Ellipsis
+        ):
             continue
         if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(statement):
             continue
@@ -158,8 +165,7 @@ class Exercise:
         started = time.perf_counter()
         result = self._judge(answer, backend or os.environ.get("COURSE_CHECK_BACKEND", "fake"))
         result = CheckResult(**{**result.__dict__, "seconds": round(time.perf_counter() - started, 4)})
-        _progress.record("check", self.id, status=result.status, message=result.message[:500],
-                         notebook=self.notebook)
+        _progress.record("check", self.id, status=result.status, message=result.message[:500], notebook=self.notebook)
         return result
 
     def _result(self, status: Status, message: str, **extra: Any) -> CheckResult:
@@ -173,8 +179,11 @@ class Exercise:
                 f"Replace the ____ (or pass) in {name} with your code, run that cell, then run this one again.",
             )
         if not callable(answer):
-            called = " It looks like you called the function: leave out the parentheses." if answer is None \
-                or isinstance(answer, (str, int, bool, list, dict)) else ""
+            called = (
+                " It looks like you called the function: leave out the parentheses."
+                if answer is None or isinstance(answer, (str, int, bool, list, dict))
+                else ""
+            )
             return self._result(
                 "fail",
                 f"check() needs your function itself, as in .check({name}), but it got "
@@ -195,11 +204,12 @@ class Exercise:
         def trial_task() -> dict[str, Any]:
             return self._run_trial(answer, url)
 
-        outcome = run_isolated(trial_task, self.timeout)
+        timeout = min(self.timeout, float(os.environ.get("COURSE_CHECK_TIMEOUT", self.timeout)))
+        outcome = run_isolated(trial_task, timeout)
         if outcome["status"] == "timeout":
             return self._result(
                 "timeout",
-                f"Your {name} was still running after {self.timeout:g} s, so the check stopped it. Look for a "
+                f"Your {name} was still running after {timeout:g} s, so the check stopped it. Look for a "
                 "loop that never ends, a blocking command without a timeout (BLPOP with timeout 0 waits "
                 "forever), or a long time.sleep.",
             )
@@ -215,7 +225,7 @@ class Exercise:
         )
 
     def _arity_problem(self, answer: Any) -> str:
-        name, required, total = _required_arity(self.signature)
+        _, required, total = _required_arity(self.signature)
         try:
             parameters = inspect.signature(answer)
         except (TypeError, ValueError):
@@ -235,8 +245,11 @@ class Exercise:
         try:
             server = CheckServer(url)
         except redis.ConnectionError as error:
-            return {"status": "env_problem", "message": f"The checking Redis did not answer ({error}); run the "
-                    "check again, or set COURSE_CHECK_BACKEND=fake."}
+            return {
+                "status": "env_problem",
+                "message": f"The checking Redis did not answer ({error}); run the "
+                "check again, or set COURSE_CHECK_BACKEND=fake.",
+            }
         call_target = answer if self.passes_client else (lambda _r, *a, **k: answer(*a, **k))
         trial = Trial(call_target, self.function_name, server, passes_client=self.passes_client)
         trial.learner_file = getattr(getattr(answer, "__code__", None), "co_filename", "")
@@ -248,13 +261,19 @@ class Exercise:
         except LearnerRaised as raised:
             status, message = "error", str(raised)
         except redis.ConnectionError as error:
-            status, message = "env_problem", (
-                f"The checking Redis stopped answering ({error}); run the check again, or set "
-                "COURSE_CHECK_BACKEND=fake."
+            status, message = (
+                "env_problem",
+                (
+                    f"The checking Redis stopped answering ({error}); run the check again, or set "
+                    "COURSE_CHECK_BACKEND=fake."
+                ),
             )
         except Exception as error:
-            return {"status": "error", "internal": traceback.format_exc(), "message": f"{type(error).__name__}: "
-                    f"{error}"}
+            return {
+                "status": "error",
+                "internal": traceback.format_exc(),
+                "message": f"{type(error).__name__}: {error}",
+            }
         finally:
             sent = trial.recorder.describe()
             trial.close()
@@ -276,7 +295,8 @@ class Exercise:
         source = textwrap.dedent(inspect.getsource(self.reference)).strip()
         source = source.replace(f"def {self.reference.__name__}(", f"def {self.function_name}(", 1)
         return Solution(
-            self.id, source,
+            self.id,
+            source,
             "Type it in yourself rather than pasting it: you will remember it better. Then run the check.",
         )
 

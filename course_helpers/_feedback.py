@@ -9,36 +9,70 @@ import redis
 
 # (fragment of the error text, what it usually means): the first match adds a sentence of advice.
 _KNOWN_MISTAKES: tuple[tuple[type[BaseException], str, str], ...] = (
-    (redis.DataError, "Invalid input of type: 'dict'",
-     "Redis stores strings, numbers and bytes, not dicts: serialize with json.dumps(...) or use a hash (HSET with mapping=)."),
-    (redis.DataError, "Invalid input of type: 'list'",
-     "Redis stores strings, numbers and bytes, not lists: serialize with json.dumps(...) or use a Redis list."),
-    (redis.DataError, "Invalid input of type: 'NoneType'",
-     "you sent None as a value or key: Redis has no None; check the variable you pass."),
-    (redis.ResponseError, "WRONGTYPE",
-     "the key already holds a different type than this command works on: use the command family for that type."),
-    (redis.ResponseError, "not an integer",
-     "INCR/DECR/INCRBY only work on values that look like whole numbers."),
-    (redis.ResponseError, "unknown command",
-     "that command name does not exist (check the spelling in the Redis command reference)."),
-    (redis.ResponseError, "wrong number of arguments",
-     "the command got the wrong number of arguments."),
-    (redis.ConnectionError, "",
-     "the connection to Redis failed: use the client r that the check passes to your function."),
-    (redis.TimeoutError, "",
-     "a Redis call took longer than the client's socket timeout."),
-    (TypeError, "positional argument",
-     "your function's parameters do not match how the exercise calls it: compare with the signature above."),
-    (TypeError, "'NoneType' object is not subscriptable",
-     "a Redis read returned None (the key or field does not exist) and the code indexed into it."),
-    (TypeError, "can only concatenate str (not \"bytes\")",
-     "you mixed bytes and str: the client decodes replies to str only with decode_responses=True."),
-    (AttributeError, "'bytes' object has no attribute",
-     "a reply came back as bytes: the client decodes replies to str only with decode_responses=True."),
-    (KeyError, "",
-     "a dict lookup failed: HGETALL returns {} for a missing key, and a field you expected may be absent."),
-    (NameError, "",
-     "a name is not defined inside your function: define it there, or run the cell that defines it first."),
+    (
+        redis.DataError,
+        "Invalid input of type: 'dict'",
+        "Redis stores strings, numbers and bytes, not dicts: serialize with json.dumps(...) "
+        "or use a hash (HSET with mapping=).",
+    ),
+    (
+        redis.DataError,
+        "Invalid input of type: 'list'",
+        "Redis stores strings, numbers and bytes, not lists: serialize with json.dumps(...) or use a Redis list.",
+    ),
+    (
+        redis.DataError,
+        "Invalid input of type: 'NoneType'",
+        "you sent None as a value or key: Redis has no None; check the variable you pass.",
+    ),
+    (
+        redis.ResponseError,
+        "WRONGTYPE",
+        "the key already holds a different type than this command works on: use the command family for that type.",
+    ),
+    (redis.ResponseError, "not an integer", "INCR/DECR/INCRBY only work on values that look like whole numbers."),
+    (
+        redis.ResponseError,
+        "unknown command",
+        "that command name does not exist (check the spelling in the Redis command reference).",
+    ),
+    (redis.ResponseError, "wrong number of arguments", "the command got the wrong number of arguments."),
+    (
+        redis.ConnectionError,
+        "",
+        "the connection to Redis failed: use the client r that the check passes to your function.",
+    ),
+    (redis.TimeoutError, "", "a Redis call took longer than the client's socket timeout."),
+    (
+        TypeError,
+        "positional argument",
+        "your function's parameters do not match how the exercise calls it: compare with the signature above.",
+    ),
+    (
+        TypeError,
+        "'NoneType' object is not subscriptable",
+        "a Redis read returned None (the key or field does not exist) and the code indexed into it.",
+    ),
+    (
+        TypeError,
+        'can only concatenate str (not "bytes")',
+        "you mixed bytes and str: the client decodes replies to str only with decode_responses=True.",
+    ),
+    (
+        AttributeError,
+        "'bytes' object has no attribute",
+        "a reply came back as bytes: the client decodes replies to str only with decode_responses=True.",
+    ),
+    (
+        KeyError,
+        "",
+        "a dict lookup failed: HGETALL returns {} for a missing key, and a field you expected may be absent.",
+    ),
+    (
+        NameError,
+        "",
+        "a name is not defined inside your function: define it there, or run the cell that defines it first.",
+    ),
 )
 
 

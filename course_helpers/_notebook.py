@@ -35,10 +35,12 @@ def _show_env_problem(shell: Any, etype: type, value: BaseException, tb: Any, tb
     from IPython.display import HTML, display
 
     message = server_problem_message(value)
-    display(HTML(
-        "<div style='border-left:6px solid #0969da;padding:6px 10px;background:#0969da12'>"
-        f"<b style='color:#0969da'>⚙ Set-up problem (not your code)</b><br>{html.escape(message)}</div>"
-    ))
+    display(
+        HTML(
+            "<div style='border-left:6px solid #0969da;padding:6px 10px;background:#0969da12'>"
+            f"<b style='color:#0969da'>⚙ Set-up problem (not your code)</b><br>{html.escape(message)}</div>"
+        )
+    )
     return None
 
 

@@ -41,8 +41,23 @@ class PrivateRedis:
         self.port = self.port or free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="course-redis-")
         self._process = subprocess.Popen(
-            [path, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self._dir.name, "--logfile", "", "--loglevel", "warning"],
+            [
+                path,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self._dir.name,
+                "--logfile",
+                "",
+                "--loglevel",
+                "warning",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

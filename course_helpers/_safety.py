@@ -45,9 +45,7 @@ def _claim(client: redis.Redis) -> bool:
     return False
 
 
-def claim_database(
-    client_for: Callable[[int], redis.Redis], where: str, explicit_db: int | None
-) -> int:
+def claim_database(client_for: Callable[[int], redis.Redis], where: str, explicit_db: int | None) -> int:
     """Return the number of the database the course may use on this server, claiming one if needed."""
     if explicit_db is not None:
         client = client_for(explicit_db)

@@ -87,13 +87,13 @@ def show(r: redis.Redis, key: str) -> KeyView:
         members = sorted(_text(m) for m in r.smembers(key))
         return KeyView(key, kind, ttl, pd.DataFrame({"member": members[:MAX_ITEMS]}))
     if kind == "zset":
-        pairs = r.zrange(key, 0, MAX_ITEMS - 1, desc=True, withscores=True)
+        pairs: Any = r.zrange(key, 0, MAX_ITEMS - 1, desc=True, withscores=True)
         members = [_text(m) for m, _ in pairs]
         scores = [float(s) for _, s in pairs]
         table = pd.DataFrame({"member": members, "score": scores}, index=pd.RangeIndex(1, len(pairs) + 1, name="rank"))
         return KeyView(key, kind, ttl, table, chart_png=_bar_chart(members[:20], scores[:20]) if pairs else None)
     if kind == "stream":
-        entries = r.xrange(key, count=MAX_ITEMS)
+        entries: Any = r.xrange(key, count=MAX_ITEMS)
         rows = {_text(entry_id): {_text(k): _text(v) for k, v in data.items()} for entry_id, data in entries}
         return KeyView(key, kind, ttl, pd.DataFrame.from_dict(rows, orient="index").rename_axis("id"))
     return KeyView(key, kind, ttl, None)

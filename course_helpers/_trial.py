@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import fakeredis
@@ -245,9 +245,7 @@ class Trial:
 
         return self.in_background(wait_then_act)
 
-    def inject_once(
-        self, after: Iterable[str], action: Callable[[redis.Redis], None]
-    ) -> dict[str, bool]:
+    def inject_once(self, after: Iterable[str], action: Callable[[redis.Redis], None]) -> dict[str, bool]:
         """Once the learner has sent one of the commands in after, run action(admin) before their next send.
 
         This is how a concurrent write lands between a read and a write. Returns a dict whose "fired"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import redis
 
@@ -135,7 +135,7 @@ class _WatchedConnectionMixin:
     """Mixed into a redis-py connection class: records and guards every command it sends."""
 
     recorder: Recorder | None = None
-    refused: dict[str, str] = {}
+    refused: ClassVar[dict[str, str]] = {}
     _handshake_depth = 0
 
     def on_connect(self) -> None:
@@ -168,9 +168,7 @@ class _WatchedConnectionMixin:
         super().send_packed_command(command, check_health)  # type: ignore[misc]
 
 
-def watched_connection_class(
-    base: type, recorder: Recorder | None = None, refuse: Iterable[str] = ()
-) -> type:
+def watched_connection_class(base: type, recorder: Recorder | None = None, refuse: Iterable[str] = ()) -> type:
     """A subclass of the connection class base that records into recorder and refuses the named commands."""
     refused = {name: SERVER_WIDE_COMMANDS[name] for name in refuse}
     return type(

@@ -35,7 +35,7 @@ _EXERCISES = _load()
 _BY_ID = {exercise.id: exercise for exercise in _EXERCISES}
 
 
-def all() -> list[Exercise]:  # noqa: A001 - the course's documented name
+def all() -> list[Exercise]:
     """Every exercise, in course order."""
     return list(_EXERCISES)
 

@@ -114,7 +114,9 @@ def _retries_every_error(r, key, attempts=3):
 def check_get_with_retry(t: Trial) -> str:
     t.admin.set("user:1:name", "Ada")
     t.expect_equal(t.call("user:1:name"), "Ada", f"{t.last_call} with a healthy connection")
-    t.expect(t.round_trips == 1, f"{t.last_call} sent {t.round_trips} commands on a healthy connection; one GET is enough.")
+    t.expect(
+        t.round_trips == 1, f"{t.last_call} sent {t.round_trips} commands on a healthy connection; one GET is enough."
+    )
 
     network_errors = (redis.ConnectionError, redis.TimeoutError)
     link = t.break_connection(2)

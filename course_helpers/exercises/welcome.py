@@ -31,9 +31,13 @@ def check_greeting(t: Trial) -> str:
         value = t.admin.get(key)
         if value is None:
             written = sorted(t.admin.scan_iter(count=100))
-            where = f" Your code wrote {written} instead: check the key name." if written else (
-                " Nothing was written: call r.set(key, value) inside the function (returning the text is not "
-                "storing it)."
+            where = (
+                f" Your code wrote {written} instead: check the key name."
+                if written
+                else (
+                    " Nothing was written: call r.set(key, value) inside the function (returning the text is not "
+                    "storing it)."
+                )
             )
             t.fail(f"After {t.last_call}, the key {key!r} does not exist.{where}")
         t.expect_equal(value, f"Hello, {name}!", f"After {t.last_call}, GET {key}")
@@ -50,8 +54,8 @@ EXERCISES = [
         reference=save_greeting,
         hints=(
             "A Redis string is set with r.set(key, value).",
-            "Build the key with an f-string: f\"greeting:{name}\"; the value is f\"Hello, {name}!\".",
-            "One line does it: r.set(f\"greeting:{name}\", f\"Hello, {name}!\").",
+            'Build the key with an f-string: f"greeting:{name}"; the value is f"Hello, {name}!".',
+            'One line does it: r.set(f"greeting:{name}", f"Hello, {name}!").',
         ),
         mutants=(
             Mutant(_returns_instead_of_storing, "Nothing was written"),

@@ -1,0 +1,71 @@
+"""The course doctor: Python, packages, redis-server and the chosen backend, with the next step."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import shutil
+import subprocess
+import sys
+
+from ._connection import START_REDIS_HINT, backend
+from ._progress import progress_file, read_events
+from ._safety import CourseEnvironmentError
+
+PACKAGES = ("redis", "fakeredis", "lupa", "jupyterlab", "ipykernel", "ipywidgets", "pandas", "matplotlib")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _redis_server_line() -> str:
+    server = shutil.which("redis-server")
+    if not server:
+        return (
+            "  redis-server not installed (optional: the course uses fakeredis without it; "
+            f"to get one, {START_REDIS_HINT})"
+        )
+    try:
+        words = subprocess.run([server, "--version"], capture_output=True, text=True, timeout=5).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        words = []
+    version = next((word[2:] for word in words if word.startswith("v=")), "?")
+    return f"  redis-server {version} ({server})"
+
+
+def diagnose() -> tuple[list[str], bool]:
+    """The doctor's report lines, and whether the course can run."""
+    lines = ["Redis with Python: course doctor", ""]
+    ok = sys.version_info >= (3, 10)
+    lines.append(f"  Python       {platform.python_version()} ({sys.executable})")
+    if not ok:
+        lines.append("  !! The course needs Python 3.10 or newer.")
+    missing = [package for package in PACKAGES if _version(package) is None]
+    lines += [f"  {package:<12} {_version(package) or 'MISSING'}" for package in PACKAGES]
+    lines.append(_redis_server_line())
+    try:
+        lines += ["", f"  Backend: {backend().banner()}"]
+        backend_ok = True
+    except CourseEnvironmentError as error:
+        lines += ["", f"  Backend problem: {error}"]
+        backend_ok = False
+    lines.append(f"  Progress: {progress_file()} ({len(read_events())} events)")
+    if missing:
+        lines += [
+            "",
+            f"Missing: {', '.join(missing)}. Next step: `make install` (or `pip install -e .`), then run this again.",
+        ]
+    elif backend_ok and ok:
+        lines += ["", "All set. Next step: `make lab` opens the course at notebooks/00-welcome.ipynb."]
+    else:
+        lines += ["", "Next step: fix the backend problem above, then run `make doctor` again."]
+    return lines, ok and backend_ok and not missing
+
+
+def doctor() -> None:
+    """Print the doctor's report (the same as `python -m course_helpers doctor`)."""
+    print("\n".join(diagnose()[0]))

@@ -1,0 +1,71 @@
+"""Shared fixtures: one test body runs on fakeredis and on a real redis-server (marker `real`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+import course_helpers
+from course_helpers import PrivateRedis, _connection
+
+REQUIRE_REAL = os.environ.get("COURSE_REQUIRE_REAL_REDIS") == "1"
+
+
+def _no_real_redis(reason: str) -> None:
+    if REQUIRE_REAL:
+        pytest.fail(f"COURSE_REQUIRE_REAL_REDIS=1 but {reason}: install redis-server (apt-get install redis-server).")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def real_server() -> Iterator[PrivateRedis]:
+    """A private redis-server on a free port for the whole test session."""
+    if shutil.which("redis-server") is None:
+        _no_real_redis("redis-server is not installed")
+    server = PrivateRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def isolated_course(tmp_path, monkeypatch) -> Iterator[None]:
+    """Each test gets its own progress file and chooses its backend afresh."""
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.jsonl"))
+    for name in ("REDIS_URL", "COURSE_BACKEND", "COURSE_DB", "COURSE_CHECK_BACKEND", "COURSE_CHECK_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    _connection.forget_backend()
+    yield
+    _connection.forget_backend()
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.real)])
+def check_backend(request, monkeypatch) -> str:
+    """Where checks run: "fake" (fakeredis in memory) or "real" (a private redis-server)."""
+    if request.param == "real" and shutil.which("redis-server") is None:
+        _no_real_redis("redis-server is not installed")
+    monkeypatch.setenv("COURSE_CHECK_BACKEND", request.param)
+    return request.param
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.real)])
+def course_backend(request, monkeypatch) -> str:
+    """The backend connect() picks: the embedded fakeredis, or a real redis-server via REDIS_URL."""
+    if request.param == "real":
+        server = request.getfixturevalue("real_server")
+        monkeypatch.setenv("REDIS_URL", server.url.rsplit("/", 1)[0])
+    else:
+        monkeypatch.setenv("COURSE_BACKEND", "fake")
+    return request.param
+
+
+@pytest.fixture
+def r(course_backend) -> Iterator:
+    """A course client (decode_responses=True) on the chosen backend, emptied before and after."""
+    client = course_helpers.connect()
+    course_helpers.clear(client)
+    yield client
+    course_helpers.clear(client)
+    client.close()
