@@ -6,16 +6,20 @@ import base64
 import html
 import io
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ._progress import read_events
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEPT_WHERE = "Progress is kept on this computer; `python -m course_helpers reset` clears it."
 
 
 def progress_table() -> pd.DataFrame:
     """One row per exercise, in course order: notebook, status, checks, hints, solution seen."""
+    import pandas as pd  # imported on first use: it is the slowest import of the course
+
     from . import exercises
 
     events = read_events()
@@ -52,6 +56,8 @@ class ProgressReport:
     @property
     def per_notebook(self) -> pd.DataFrame:
         """Passed and total exercises per notebook."""
+        import pandas as pd
+
         grouped = self.table.groupby("notebook", sort=True)
         return pd.DataFrame(
             {

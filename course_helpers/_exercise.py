@@ -292,13 +292,16 @@ class Exercise:
     def solution(self) -> Solution:
         """Show the reference answer (and record that it was shown)."""
         _progress.record("solution", self.id, notebook=self.notebook)
-        source = textwrap.dedent(inspect.getsource(self.reference)).strip()
-        source = source.replace(f"def {self.reference.__name__}(", f"def {self.function_name}(", 1)
         return Solution(
             self.id,
-            source,
+            self.reference_source(),
             "Type it in yourself rather than pasting it: you will remember it better. Then run the check.",
         )
+
+    def reference_source(self) -> str:
+        """The reference answer's source, its function named as in the exercise cell."""
+        source = textwrap.dedent(inspect.getsource(self.reference)).strip()
+        return source.replace(f"def {self.reference.__name__}(", f"def {self.function_name}(", 1)
 
     def __repr__(self) -> str:
         return f"Exercise({self.id!r}: {self.signature})"
@@ -309,8 +312,3 @@ class Exercise:
             f"<b>✎ Exercise</b> <code>{html.escape(self.id)}</code>: {html.escape(self.title)}<br>"
             f"<code>{html.escape(self.signature)}</code><br>{html.escape(self.task)}</div>"
         )
-
-
-def source_of(function: Callable[..., Any]) -> str:
-    """The dedented source of a function (for filling solutions into notebooks)."""
-    return textwrap.dedent(inspect.getsource(function))

@@ -6,10 +6,12 @@ import base64
 import html
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import redis
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ITEMS = 200
 
@@ -73,6 +75,8 @@ def _bar_chart(members: list[str], scores: list[float]) -> bytes:
 
 def show(r: redis.Redis, key: str) -> KeyView:
     """Show what key holds: strings as values, lists/hashes/sets/sorted sets/streams as tables."""
+    import pandas as pd  # imported on first use: it is the slowest import of the course
+
     kind = _text(r.type(key))
     ttl = int(r.ttl(key))
     if kind == "string":

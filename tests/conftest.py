@@ -69,3 +69,10 @@ def r(course_backend) -> Iterator:
     yield client
     course_helpers.clear(client)
     client.close()
+
+
+def pytest_configure(config):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))  # tests import notebook_runner

@@ -1,0 +1,50 @@
+"""Store notebooks without outputs, execution counts or editor metadata: `python scripts/strip_notebooks.py [--check]`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+KEEP_CELL_METADATA = ("tags",)
+
+
+def stripped(notebook: dict) -> dict:
+    """The notebook as the course stores it."""
+    for cell in notebook["cells"]:
+        cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in KEEP_CELL_METADATA}
+        cell.pop("id", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    notebook["metadata"] = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    notebook["nbformat"], notebook["nbformat_minor"] = 4, 4
+    return notebook
+
+
+def render(notebook: dict) -> str:
+    """The JSON text the course stores (stable key order, one-space indent, final newline)."""
+    return json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Strip every notebook in place, or with --check list those that are not stripped (exit 1)."""
+    check = "--check" in argv
+    dirty = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        clean = render(stripped(json.loads(text)))
+        if clean != text:
+            dirty.append(path.name)
+            if not check:
+                path.write_text(clean, encoding="utf-8")
+    if check and dirty:
+        print("Not stripped (run `make strip`):", ", ".join(dirty))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,57 @@
+"""Execute course notebooks in a real Jupyter kernel, as shipped or with the reference solutions filled in."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from course_helpers import exercises
+from course_helpers._progress import read_events
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+LESSONS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+DEFINITION = re.compile(r"^(?:async\s+)?def\s+(\w+)\s*\(", re.MULTILINE)
+
+
+def exercises_of(path: Path) -> list:
+    """The exercises whose notebook is this file."""
+    return [exercise for exercise in exercises.all() if exercise.notebook == path.stem]
+
+
+def fill_solutions(notebook, path: Path) -> int:
+    """Replace each exercise cell (tag "exercise") with its reference answer; returns how many were filled."""
+    by_function = {exercise.function_name: exercise for exercise in exercises_of(path)}
+    filled = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or "exercise" not in cell.metadata.get("tags", []):
+            continue
+        match = DEFINITION.search(cell.source)
+        assert match and match.group(1) in by_function, f"{path.name}: exercise cell defines no known exercise"
+        cell.source = by_function[match.group(1)].reference_source()
+        filled += 1
+    return filled
+
+
+def execute(path: Path, solved: bool = False, timeout: int = 180):
+    """Run every cell of the notebook top to bottom; raises CellExecutionError on the first exception."""
+    notebook = nbformat.read(path, as_version=4)
+    if solved:
+        fill_solutions(notebook, path)
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    return notebook
+
+
+def check_statuses() -> dict[str, list[str]]:
+    """Exercise id → the statuses of its checks, in order, from the progress file."""
+    statuses: dict[str, list[str]] = defaultdict(list)
+    for event in read_events():
+        if event["event"] == "check":
+            statuses[event["exercise"]].append(event["status"])
+    return statuses

@@ -1,0 +1,50 @@
+"""Every notebook runs top to bottom on both backends: as shipped (checks "not attempted") and solved (all pass)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from notebook_runner import LESSONS, check_statuses, execute, exercises_of
+
+pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
+NAMES = [path.stem for path in LESSONS]
+
+
+@pytest.fixture
+def checks_on_same_backend(course_backend, monkeypatch):
+    """Checks inside the notebook run on the same kind of Redis as the lesson code."""
+    monkeypatch.setenv("COURSE_CHECK_BACKEND", course_backend)
+    return course_backend
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_runs_as_shipped_with_every_exercise_not_attempted(path, checks_on_same_backend):
+    execute(path)
+    statuses = check_statuses()
+    for exercise in exercises_of(path):
+        assert statuses[exercise.id], f"{path.name} never checks {exercise.id}"
+        assert set(statuses[exercise.id]) == {"not_attempted"}, (exercise.id, statuses[exercise.id])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_runs_with_solutions_filled_in_and_every_check_passes(path, checks_on_same_backend):
+    notebook = execute(path, solved=True)
+    statuses = check_statuses()
+    for exercise in exercises_of(path):
+        assert statuses[exercise.id][-1:] == ["pass"], (exercise.id, statuses[exercise.id])
+    html = json.dumps([output for cell in notebook.cells for output in cell.get("outputs", [])])
+    assert "Traceback" not in html
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_lesson_shape(path):
+    notebook = nbformat.read(path, as_version=4)
+    markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    assert "you will be able to" in markdown[0].lower(), "objectives first"
+    assert "key points" in markdown[-1].lower(), "key points last"
+    assert any("predict" in text.lower() for text in markdown), "a predict-then-run prompt"
+    exercise_cells = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
+    assert len(exercise_cells) == len(exercises_of(path)) >= 1
