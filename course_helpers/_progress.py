@@ -59,8 +59,11 @@ def record(kind: str, exercise_id: str, **fields: Any) -> Event:
     try:
         with _locked(path):
             # One write of one line on an O_APPEND file: a crash leaves at worst one partial last line.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = "\n" + line  # a crash left a partial line: keep this event off it
                 os.write(fd, line.encode())
             finally:
                 os.close(fd)

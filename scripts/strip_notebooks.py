@@ -1,4 +1,4 @@
-"""Store notebooks without outputs, execution counts or editor metadata: `python scripts/strip_notebooks.py [--check]`."""
+"""Store notebooks without outputs, execution counts or editor metadata (`--check` only reports)."""
 
 from __future__ import annotations
 
