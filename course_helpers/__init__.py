@@ -4,7 +4,7 @@ from . import exercises
 from ._connection import Backend, backend, clear, connect, redis_url
 from ._dashboard import progress
 from ._doctor import doctor
-from ._embedded import free_port
+from ._embedded import EmbeddedServer, free_port
 from ._exercise import Exercise, Hint, Mutant, Solution, ____, is_placeholder
 from ._notebook import quiz
 from ._private_server import PrivateRedis
@@ -24,6 +24,7 @@ __all__ = [
     "CheckResult",
     "CourseEnvironmentError",
     "CourseGuardError",
+    "EmbeddedServer",
     "Exercise",
     "Hint",
     "Mutant",
