@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from course_helpers import PrivateRedis, exercises
+
 from notebook_runner import LESSONS, execute
 
 pytestmark = [pytest.mark.real, pytest.mark.slow, pytest.mark.notebooks]
