@@ -31,7 +31,8 @@ install: $(STAMP)
 lab: install
 	@echo "Opening JupyterLab at http://localhost:$(PORT)/lab/tree/00-welcome.ipynb (the full URL with its token follows)."
 	@$(BIN)/python -m course_helpers doctor | tail -n 3 || true
-	@cd notebooks && ../$(BIN)/jupyter lab 00-welcome.ipynb --port=$(PORT) $(if $(CI),--no-browser,) $(LAB_ARGS)
+	@cd notebooks && ../$(BIN)/jupyter lab 00-welcome.ipynb --port=$(PORT) $(if $(CI),--no-browser,) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 doctor: install
 	@$(BIN)/python -m course_helpers doctor
