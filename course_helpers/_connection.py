@@ -227,9 +227,12 @@ def connect(decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
     first = _current is None
     chosen = backend(quiet=not first)
     if first:
+        from ._classroom_events import join_class_if_linked
         from ._notebook import install_error_feedback
 
         install_error_feedback()
+        if chosen.kind == "real" and chosen.base_url:
+            join_class_if_linked(chosen.base_url)
     return chosen.client(decode_responses=decode_responses, **kwargs)
 
 

@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,7 +54,13 @@ def _locked(path: Path) -> Iterator[None]:
 
 def record(kind: str, exercise_id: str, **fields: Any) -> Event:
     """Append one event (kind is "check", "hint", "solution" or "quiz") and pass it to the sinks."""
-    event: Event = {"ts": round(time.time(), 3), "event": kind, "exercise": exercise_id, **fields}
+    event: Event = {
+        "uid": uuid.uuid4().hex[:16],  # lets a class server drop an event that was forwarded twice
+        "ts": round(time.time(), 3),
+        "event": kind,
+        "exercise": exercise_id,
+        **fields,
+    }
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = progress_file()
     try:
