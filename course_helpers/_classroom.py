@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 import redis
 
 from ._safety import CourseEnvironmentError
+from ._wire import NO_RETRY
 
 PREFIX = "redis-course:classroom"
 ROSTER_KEY = f"{PREFIX}:roster"
@@ -124,7 +125,7 @@ def _port_is_free(port: int, bind: str) -> bool:
 
 def _ping(seat: Seat) -> bool:
     client = redis.Redis(
-        host=seat.local_host, port=seat.port, password=seat.password, socket_connect_timeout=0.3, retry=None
+        host=seat.local_host, port=seat.port, password=seat.password, socket_connect_timeout=0.3, retry=NO_RETRY
     )
     try:
         return bool(client.ping())
@@ -271,10 +272,11 @@ def teardown(hub_url: str) -> list[str]:
     hub = _hub(hub_url)
     seats = load_seats(hub)
     out = hub.hget(META_KEY, "out")
+    out = str(out) if out else None
     for seat in seats:
         try:
             with redis.Redis(
-                host=seat.local_host, port=seat.port, password=seat.password, socket_connect_timeout=0.5, retry=None
+                host=seat.local_host, port=seat.port, password=seat.password, socket_connect_timeout=0.5, retry=NO_RETRY
             ) as server:
                 server.shutdown(nosave=True)
         except redis.RedisError:

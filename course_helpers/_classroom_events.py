@@ -13,6 +13,7 @@ import redis
 
 from . import _progress
 from ._classroom import PREFIX, ROSTER_KEY, STUDENT_LINK_KEY, events_key
+from ._wire import NO_RETRY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +31,7 @@ class ClassroomSink:
     def __init__(self, hub_url: str, student: str, stream: str) -> None:
         self.student = student
         self.stream = stream
-        self._hub = redis.Redis.from_url(hub_url, socket_connect_timeout=0.5, socket_timeout=2, retry=None)
+        self._hub = redis.Redis.from_url(hub_url, socket_connect_timeout=0.5, socket_timeout=2, retry=NO_RETRY)
         self._lock = threading.Lock()
         self._paused_until = 0.0
         self._warned = False
@@ -55,7 +56,7 @@ class ClassroomSink:
                 return 0
             with self._hub.pipeline(transaction=False) as pipe:
                 for event in pending:
-                    fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in event.items()}
+                    fields: dict[Any, Any] = {k: v if isinstance(v, str) else json.dumps(v) for k, v in event.items()}
                     pipe.xadd(self.stream, fields, maxlen=50_000, approximate=True)
                 pipe.execute()
             self._sent_marker.write_text(pending[-1]["uid"])
@@ -104,8 +105,9 @@ def class_events(hub: redis.Redis) -> pd.DataFrame:
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
-    for student in sorted(hub.hkeys(ROSTER_KEY)):
-        for _entry_id, fields in hub.xrange(events_key(student)):
+    for student in sorted(str(name) for name in hub.hkeys(ROSTER_KEY)):
+        entries: Any = hub.xrange(events_key(student))
+        for _entry_id, fields in entries:
             row = {"student": student, **fields}
             rows.append(row)
     columns = ["student", "uid", "ts", "event", "exercise", "status", "message", "level", "notebook"]

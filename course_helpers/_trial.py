@@ -10,15 +10,10 @@ from typing import Any, NoReturn
 
 import fakeredis
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from ._embedded import EmbeddedServer
 from ._feedback import describe_exception
-from ._wire import Command, Recorder, watched_connection_class
-
-# redis-py retries a failed command by itself; a check must see each failure the learner's code sees.
-_NO_RETRY = Retry(NoBackoff(), 0)
+from ._wire import NO_RETRY, Command, Recorder, watched_connection_class
 
 
 class CheckFailed(Exception):
@@ -58,13 +53,13 @@ class CheckServer:
         if self._fake is not None:
             cls = watched_connection_class(fakeredis.FakeRedisConnection, recorder)
             pool = redis.ConnectionPool(
-                connection_class=cls, server=self._fake, decode_responses=decode_responses, retry=_NO_RETRY
+                connection_class=cls, server=self._fake, decode_responses=decode_responses, retry=NO_RETRY
             )
         else:
             assert self._url is not None
             cls = watched_connection_class(redis.Connection, recorder)
             pool = redis.ConnectionPool.from_url(
-                self._url, connection_class=cls, decode_responses=decode_responses, retry=_NO_RETRY
+                self._url, connection_class=cls, decode_responses=decode_responses, retry=NO_RETRY
             )
         client = redis.Redis(connection_pool=pool)
         self._clients.append(client)
@@ -99,8 +94,9 @@ class Trial:
         self.function_name = function_name
         self.server = server
         self.recorder = Recorder()
-        self.r = server.client(self.recorder)
-        self.admin = server.client()
+        # Typed Any: these clients decode replies to str, which redis-py's annotations cannot express.
+        self.r: Any = server.client(self.recorder)
+        self.admin: Any = server.client()
         self.last_call = ""
         self.learner_file = ""
         self._threads: list[threading.Thread] = []
@@ -204,7 +200,7 @@ class Trial:
         return int(self.admin.pttl(key))
 
     # -- other clients, concurrency and timing ---------------------------------------------------
-    def client(self, decode_responses: bool = True) -> redis.Redis:
+    def client(self, decode_responses: bool = True) -> Any:
         """Another untraced client on the trial's server (another 'application')."""
         return self.server.client(decode_responses=decode_responses)
 
@@ -213,7 +209,7 @@ class Trial:
         """A redis:// URL of the trial's server, for answers that build their own client."""
         return self.server.url
 
-    def in_background(self, action: Callable[[redis.Redis], None], delay: float = 0.0) -> threading.Thread:
+    def in_background(self, action: Callable[[Any], object], delay: float = 0.0) -> threading.Thread:
         """Run action(another_client) on a thread after delay seconds (a producer, a publisher...)."""
         client = self.client()
 
@@ -230,7 +226,7 @@ class Trial:
         return thread
 
     def when_subscribed(
-        self, channel: str, action: Callable[[redis.Redis], None], timeout: float = 5.0
+        self, channel: str, action: Callable[[Any], object], timeout: float = 5.0
     ) -> threading.Thread:
         """Run action(another_client) once someone has subscribed to channel (PUBSUB NUMSUB tells)."""
 
@@ -245,7 +241,7 @@ class Trial:
 
         return self.in_background(wait_then_act)
 
-    def inject_once(self, after: Iterable[str], action: Callable[[redis.Redis], None]) -> dict[str, bool]:
+    def inject_once(self, after: Iterable[str], action: Callable[[Any], object]) -> dict[str, bool]:
         """Once the learner has sent one of the commands in after, run action(admin) before their next send.
 
         This is how a concurrent write lands between a read and a write. Returns a dict whose "fired"

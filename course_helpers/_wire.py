@@ -7,8 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 Command = tuple[str, ...]
+
+# redis-py retries a failed command by itself; where the course must see each failure at once, it uses this.
+NO_RETRY = Retry(NoBackoff(), 0)
 
 # Commands that reach beyond the course's own database: a course client on a shared server refuses them.
 SERVER_WIDE_COMMANDS = {
