@@ -125,6 +125,46 @@ def _dict_table(values: object) -> str:
     return "\n".join(["| measure | value |", "|---|---|", *rows])
 
 
+def classroom_load(students: int = 30) -> list[str]:
+    """30 simulated students checking every exercise concurrently against one classroom setup."""
+    from course_helpers import PrivateRedis, classroom, exercises
+
+    hub = PrivateRedis().start()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-class-"))
+    roster = workdir / "roster.csv"
+    roster.write_text("name\n" + "".join(f"student{n:02d}\n" for n in range(students)))
+    try:
+        started = time.perf_counter()
+        seats = classroom.setup(roster, hub.url, workdir / "class", first_port=7400)
+        setup_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        processes = classroom.launch_students(
+            {seat.name: seat.redis_url for seat in seats}, exercises.ids(), workdir, mistakes=0.5, give_up=0.0
+        )
+        reports = classroom.collect(processes, timeout=1800)
+        wall = time.perf_counter() - started
+        latencies = [ms for report in reports for ms in report["latencies_ms"]]
+        sent = sum(report["events"] for report in reports)
+        events, _, _ = classroom.report_frames(hub.url)
+        received = len(events)
+        classroom.teardown(hub.url)
+    finally:
+        hub.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return [
+        f"{students} simulated students (separate processes, as kernels are) ran {len(latencies)} checks of every "
+        f"exercise (known wrong answers, then the reference) concurrently on {os.cpu_count()} cores, each student on "
+        "a private redis-server, every event forwarded to one hub.",
+        "",
+        f"- `classroom setup` for {students} students: {setup_seconds:.1f} s; the whole load: {wall:.0f} s.",
+        f"- Check latency under this load: median **{statistics.median(latencies):.0f} ms**, "
+        f"p95 **{p95(latencies):.0f} ms**.",
+        f"- Events recorded locally {sent}, received by the hub {received}: "
+        f"**{'none lost' if received == sent else f'{sent - received} LOST'}**.",
+        f"- Students whose process finished: {len(reports)} of {students}.",
+    ]
+
+
 def chart(notebook_times: dict[str, dict[str, float]], latency: dict[str, dict[str, tuple[float, float]]]) -> None:
     """bench/report.png: Run All time per notebook and check latency per exercise, per backend."""
     import matplotlib
@@ -241,6 +281,9 @@ def main() -> int:
         )
     if extra:
         lines += ["", "## Lesson measurements", "", *extra]
+    if server and os.environ.get("BENCH_CLASSROOM", "1") == "1":
+        print("Classroom load (30 simulated students)...", flush=True)
+        lines += ["", "## Classroom load", "", *classroom_load()]
     lines += ["", "![chart](report.png)", ""]
     chart(notebook_times, latency)
     (OUT / "REPORT.md").write_text("\n".join(lines))
