@@ -100,6 +100,7 @@ class Trial:
         self.last_call = ""
         self.learner_file = ""
         self._threads: list[threading.Thread] = []
+        self._one_shot_hooks: list[Callable[[], None]] = []
         self.background_errors: list[str] = []
 
     # -- calling the learner's code -------------------------------------------------------------
@@ -117,6 +118,14 @@ class Trial:
         """
         self.recorder.clear()
         self.last_call = self.call_text(*args, **kwargs)
+        try:
+            return self._call(args, kwargs, within)
+        finally:
+            for remove in self._one_shot_hooks:  # an injection that did not fire must not leak into the next call
+                remove()
+            self._one_shot_hooks = []
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], within: float | None) -> Any:
         if within is None:
             return self._invoke(args, kwargs)
         box: list[Any] = []
@@ -244,8 +253,8 @@ class Trial:
     def inject_once(self, after: Iterable[str], action: Callable[[Any], object]) -> dict[str, bool]:
         """Once the learner has sent one of the commands in after, run action(admin) before their next send.
 
-        This is how a concurrent write lands between a read and a write. Returns a dict whose "fired"
-        tells whether the injection happened.
+        This is how a concurrent write lands between a read and a write. The injection is armed for the next
+        call() only. Returns a dict whose "fired" tells whether the injection happened.
         """
         names = {name.upper() for name in after}
         state = {"fired": False}
@@ -255,7 +264,7 @@ class Trial:
                 state["fired"] = True
                 action(self.admin)
 
-        self.recorder.add_hook(hook)
+        self._one_shot_hooks.append(self.recorder.add_hook(hook))
         return state
 
     def break_connection(self, times: int) -> FlakyLink:

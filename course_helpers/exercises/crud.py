@@ -1,0 +1,701 @@
+"""07-crud: products as hashes plus an index set; create if new, update if present, delete atomically, paginate."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from .._exercise import Exercise, Mutant
+from .._trial import LearnerRaised, Trial
+from .._wire import Command, format_command
+
+NOTEBOOK = "07-crud"
+
+INDEX = "products"
+
+# Commands that only read a product or the index: another client's write is injected right after one of them.
+_READS = ["EXISTS", "HEXISTS", "HLEN", "HGET", "HGETALL", "HMGET", "HKEYS", "SISMEMBER", "SMISMEMBER", "TYPE"]
+# Commands that change data: each must run inside MULTI/EXEC (or a script) when an exercise asks for atomicity.
+_WRITES = {
+    *("DEL", "UNLINK", "GETDEL", "RENAME", "COPY", "SET", "EXPIRE", "PEXPIRE", "EXPIREAT", "PERSIST"),
+    *("HSET", "HMSET", "HSETNX", "HDEL", "HINCRBY", "SADD", "SREM", "SPOP", "SMOVE"),
+    *("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"),
+}
+
+MUG = {"name": "Mug", "price": "12.50", "stock": "3"}
+BOWL = {"name": "Bowl", "price": "8.00"}
+LAMP = {"name": "Lamp", "price": "40.00", "stock": "1"}
+
+
+def _seed(t: Trial, products: dict[str, dict[str, str]]) -> None:
+    for product_id, fields in products.items():
+        t.admin.hset(f"product:{product_id}", mapping=fields)
+        t.admin.sadd(INDEX, product_id)
+
+
+def _expect_bool(t: Trial, result: Any, expected: bool) -> None:
+    """Fail unless result is exactly True or False (not 1, 0 or None), and equal to expected."""
+    if not isinstance(result, bool):
+        hint = ""
+        if isinstance(result, int):
+            hint = " (a count that a Redis command replied with)"
+        elif isinstance(result, list):
+            hint = " (the replies of a pipeline)"
+        t.fail(
+            f"{t.last_call} returned the {type(result).__name__} {result!r:.60}{hint}, not a bool: return True or "
+            f"False (comparing a reply, as in `reply == 1`, gives one). Expected {expected}."
+        )
+    t.expect_equal(result, expected, t.last_call)
+
+
+def _hash_of(t: Trial, product_id: str) -> dict[str, str]:
+    """The product's fields as the checker reads them; fails with a sentence when the key is not a hash."""
+    key = f"product:{product_id}"
+    kind = t.admin.type(key)
+    if kind not in ("hash", "none"):
+        t.fail(
+            f"After {t.last_call}, {key} is a {kind}, not a hash. Store a product as a hash, one field per "
+            "attribute: r.hset(key, mapping=fields); then one field can change without rewriting the others."
+        )
+    return t.admin.hgetall(key)
+
+
+def _call_in_a_race(t: Trial, *args: Any) -> Any:
+    """t.call(*args) while another client writes; an uncaught WatchError gets a sentence of its own."""
+    result, error = t.try_call(*args, expected=(redis.WatchError,))
+    if error is not None:
+        t.fail(
+            f"{t.last_call} raised WatchError: another client changed the product between your WATCH and your "
+            "EXEC (the check did that on purpose), so Redis discarded your transaction. Catch redis.WatchError "
+            "and decide again: look at the product once more, or return False."
+        )
+    return result
+
+
+# -- crud.create_product -------------------------------------------------------------------------------
+def create_product(r, product_id, fields):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(key)  # from here on, EXEC fails if another client touches the key
+            if pipe.exists(key):
+                return False
+            pipe.multi()  # queue the writes: they run together, in one step, at EXEC
+            pipe.hset(key, mapping=fields)
+            pipe.sadd("products", product_id)
+            pipe.execute()
+            return True
+        except redis.WatchError:  # someone created it between our EXISTS and EXEC
+            return False
+
+
+def _overwrites(r, product_id, fields):
+    r.hset(f"product:{product_id}", mapping=fields)
+    r.sadd("products", product_id)
+    return True
+
+
+def _checks_then_creates(r, product_id, fields):
+    key = f"product:{product_id}"
+    if r.exists(key):
+        return False
+    r.hset(key, mapping=fields)
+    r.sadd("products", product_id)
+    return True
+
+
+def _forgets_the_index(r, product_id, fields):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            if pipe.exists(key):
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping=fields)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False
+
+
+def _stores_json(r, product_id, fields):
+    created = r.set(f"product:{product_id}", json.dumps(fields), nx=True)
+    if created:
+        r.sadd("products", product_id)
+    return bool(created)
+
+
+def _returns_what_sadd_returns(r, product_id, fields):
+    added = r.sadd("products", product_id)
+    if added:
+        r.hset(f"product:{product_id}", mapping=fields)
+    return added
+
+
+def check_create_product(t: Trial) -> str:
+    _seed(t, {"p2": LAMP})
+    created = t.call("p1", MUG)
+    _expect_bool(t, created, True)
+    stored = _hash_of(t, "p1")
+    if stored != MUG:
+        t.fail(f"After {t.last_call}, product:p1 holds {stored!r}; expected the fields {MUG!r}.")
+    if not t.admin.sismember(INDEX, "p1"):
+        t.fail(
+            f"After {t.last_call}, the set {INDEX} does not list p1, so a listing of all products would never show "
+            f"it. Add the id to the index in the same step: SADD {INDEX} p1."
+        )
+
+    for product_id, fields, original in (("p1", BOWL, MUG), ("p2", BOWL, LAMP)):
+        again = t.call(product_id, fields)
+        stored = _hash_of(t, product_id)
+        if stored != original:
+            verdict = "returned True and" if again is True else "returned False but"
+            t.fail(
+                f"{product_id} already existed with {original!r}; {t.last_call} {verdict} overwrote it: it now "
+                f"holds {stored!r}. Check that the product is new before writing, and write only if it is."
+            )
+        _expect_bool(t, again, False)
+
+    other = {"name": "Teapot", "price": "30.00"}
+    outcome: dict[str, bool] = {}
+
+    def another_app_creates(admin: redis.Redis) -> None:
+        outcome["other"] = create_product(admin, "p3", other)
+
+    injected = t.inject_once(_READS, another_app_creates)
+    mine = {"name": "Kettle", "price": "25.00"}
+    created = _call_in_a_race(t, "p3", mine)
+    stored = _hash_of(t, "p3")
+    if injected["fired"]:
+        if created is True:
+            t.fail(
+                f"While {t.last_call} ran, another client created p3 between your check and your write. Both "
+                f"calls returned True, so both programs believe they created it, and p3 now holds {stored!r}. "
+                "Make the check and the write one step: WATCH the key, then write in MULTI/EXEC (a WatchError "
+                "means someone else was first), or claim the id with SADD, whose reply says who was first."
+            )
+        if stored != other:
+            t.fail(
+                f"Another client created p3 with {other!r} while {t.last_call} ran; your call returned {created!r} "
+                f"but p3 now holds {stored!r}: it changed a product that it did not create."
+            )
+        _expect_bool(t, created, False)
+    else:
+        _expect_bool(t, created, True)
+        t.expect_equal(stored, mine, f"After {t.last_call}, HGETALL product:p3")
+    return "create_product writes a new product and its index entry, and never overwrites, even under a race."
+
+
+# -- crud.update_product -------------------------------------------------------------------------------
+def update_product(r, product_id, changes):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if not pipe.exists(key):
+                    return False  # no product, nothing to update (and nothing created)
+                pipe.multi()
+                pipe.hset(key, mapping=changes)  # only the given fields change
+                pipe.execute()
+                return True
+            except redis.WatchError:  # the product changed meanwhile: look again
+                continue
+
+
+def _creates_when_missing(r, product_id, changes):
+    r.hset(f"product:{product_id}", mapping=changes)
+    return True
+
+
+def _checks_then_updates(r, product_id, changes):
+    key = f"product:{product_id}"
+    if not r.exists(key):
+        return False
+    r.hset(key, mapping=changes)
+    return True
+
+
+def _replaces_the_record(r, product_id, changes):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if not pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.delete(key)
+                pipe.hset(key, mapping=changes)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def _returns_what_hset_returns(r, product_id, changes):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if not pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping=changes)
+                return bool(pipe.execute()[0])
+            except redis.WatchError:
+                continue
+
+
+def check_update_product(t: Trial) -> str:
+    _seed(t, {"p1": MUG, "p2": BOWL})
+    expected = dict(MUG)
+    for changes in ({"price": "9.99"}, {"colour": "blue", "stock": "7"}):
+        updated = t.call("p1", changes)
+        expected.update(changes)
+        stored = _hash_of(t, "p1")
+        lost = sorted(set(expected) - set(stored))
+        if lost:
+            t.fail(
+                f"After {t.last_call}, product:p1 holds {stored!r}: the fields {lost} were lost. An update should "
+                "change only the given fields: HSET with those fields leaves the others alone (do not DEL first)."
+            )
+        if updated is False and stored == expected:
+            t.fail(
+                f"{t.last_call} updated p1 but returned False. HSET replies with the number of fields it *added* "
+                "(0 when it only changes existing fields), not whether the product exists: return True once the "
+                "write is done."
+            )
+        t.expect_equal(stored, expected, f"After {t.last_call}, HGETALL product:p1")
+        _expect_bool(t, updated, True)
+
+    updated = t.call("p404", {"price": "1.00"})
+    if t.admin.exists("product:p404"):
+        t.fail(
+            f"{t.last_call} created product:p404 holding {t.admin.hgetall('product:p404')!r}, a product that did "
+            "not exist and is not in the index. HSET creates a missing hash: check that the product exists first, "
+            "and return False when it does not."
+        )
+    _expect_bool(t, updated, False)
+
+    def another_app_deletes(admin: redis.Redis) -> None:
+        delete_product(admin, "p2")
+
+    injected = t.inject_once(_READS, another_app_deletes)
+    updated = _call_in_a_race(t, "p2", {"price": "1.00"})
+    if injected["fired"]:
+        leftover = t.admin.hgetall("product:p2")
+        if leftover:
+            t.fail(
+                f"Another client deleted p2 between your check and your write in {t.last_call}; your write then "
+                f"created product:p2 again, holding only {leftover!r}: a half product that the index does not list. "
+                "Make the check and the write one step: WATCH the key and write in MULTI/EXEC (retry on "
+                "WatchError), or use a Lua script."
+            )
+        _expect_bool(t, updated, False)
+    else:
+        _expect_bool(t, updated, True)
+    return "update_product changes only existing products, only the given fields, even when a delete races it."
+
+
+# -- crud.delete_product -------------------------------------------------------------------------------
+def delete_product(r, product_id):
+    with r.pipeline() as pipe:  # transaction=True (the default): MULTI ... EXEC
+        pipe.delete(f"product:{product_id}")
+        pipe.srem("products", product_id)
+        deleted, _ = pipe.execute()
+    return deleted == 1
+
+
+def _deletes_only_the_hash(r, product_id):
+    return r.delete(f"product:{product_id}") == 1
+
+
+def _deletes_only_the_index_entry(r, product_id):
+    return r.srem("products", product_id) == 1
+
+
+def _two_separate_commands(r, product_id):
+    deleted = r.delete(f"product:{product_id}")
+    r.srem("products", product_id)
+    return deleted == 1
+
+
+def _pipeline_without_transaction(r, product_id):
+    with r.pipeline(transaction=False) as pipe:
+        pipe.delete(f"product:{product_id}")
+        pipe.srem("products", product_id)
+        deleted, _ = pipe.execute()
+    return deleted == 1
+
+
+def _always_true(r, product_id):
+    with r.pipeline() as pipe:
+        pipe.delete(f"product:{product_id}")
+        pipe.srem("products", product_id)
+        pipe.execute()
+    return True
+
+
+def _returns_the_count(r, product_id):
+    with r.pipeline() as pipe:
+        pipe.delete(f"product:{product_id}")
+        pipe.srem("products", product_id)
+        deleted, _ = pipe.execute()
+    return deleted
+
+
+def _checks_then_deletes(r, product_id):
+    existed = r.exists(f"product:{product_id}")
+    with r.pipeline() as pipe:
+        pipe.delete(f"product:{product_id}")
+        pipe.srem("products", product_id)
+        pipe.execute()
+    return existed == 1
+
+
+def _writes_outside_transactions(sent: list[Command]) -> list[Command]:
+    """The writing commands sent outside MULTI ... EXEC (a Lua script's writes run inside it, atomically)."""
+    outside: list[Command] = []
+    in_transaction = False
+    for command in sent:
+        name = command[0].upper() if command else ""
+        if name == "MULTI":
+            in_transaction = True
+        elif name in ("EXEC", "DISCARD"):
+            in_transaction = False
+        elif name in _WRITES and not in_transaction:
+            outside.append(command)
+    return outside
+
+
+def check_delete_product(t: Trial) -> str:
+    _seed(t, {"p1": MUG, "p2": BOWL, "p3": LAMP})
+    deleted = t.call("p1")
+    _expect_bool(t, deleted, True)
+    if t.admin.exists("product:p1"):
+        t.fail(
+            f"After {t.last_call}, product:p1 still exists: the index no longer lists it, but its hash stays in "
+            "memory with nothing pointing to it. Delete the hash (DEL) and the index entry (SREM) together."
+        )
+    if t.admin.sismember(INDEX, "p1"):
+        t.fail(
+            f"After {t.last_call}, the set {INDEX} still lists p1 although product:p1 is gone, so a listing would "
+            f"show a product that does not exist. Remove the id from the index too: SREM {INDEX} p1."
+        )
+    remaining = t.admin.smembers(INDEX)
+    if remaining != {"p2", "p3"} or t.admin.exists("product:p2", "product:p3") != 2:
+        t.fail(f"{t.last_call} should delete only p1, but p2 or p3 is gone too (the index now holds {remaining}).")
+    outside = _writes_outside_transactions(t.sent)
+    if outside:
+        sent = " and ".join(f"`{format_command(command)}`" for command in outside)
+        batched = t.round_trips == 1
+        together = " (a pipeline with transaction=False sends them together, but not as one step)" if batched else ""
+        t.fail(
+            f"{t.last_call} sent {sent} outside a transaction{together}. If your program stops between them "
+            "(a crash, a timeout, a deploy), one is done and the other is not, and other clients can see that "
+            "half-deleted state. Wrap both in MULTI/EXEC: `with r.pipeline() as pipe:` (transaction=True is the "
+            "default), queue pipe.delete(...) and pipe.srem(...), then pipe.execute()."
+        )
+
+    deleted = t.call("p404")
+    if deleted is True:
+        t.fail(
+            f"{t.last_call} returned True, but p404 does not exist, so nothing was deleted. Return what DEL "
+            "replied inside the transaction: 1 when it deleted the hash, 0 when there was none (`deleted == 1`)."
+        )
+    _expect_bool(t, deleted, False)
+    if t.admin.scard(INDEX) != 2:
+        t.fail(f"{t.last_call} changed the index although p404 does not exist: it holds {t.admin.smembers(INDEX)}.")
+
+    outcome: dict[str, bool] = {}
+
+    def another_app_deletes(admin: redis.Redis) -> None:
+        outcome["other"] = delete_product(admin, "p2")
+
+    injected = t.inject_once(_READS, another_app_deletes)
+    deleted = _call_in_a_race(t, "p2")
+    if injected["fired"] and deleted is True and outcome.get("other"):
+        t.fail(
+            f"Another client deleted p2 between your check and your delete in {t.last_call}, and both calls "
+            "returned True: two programs now each believe they removed p2 (think of two refunds). Decide from what "
+            "DEL itself replies inside the transaction: it returns 1 only for the call that really deleted the key."
+        )
+    _expect_bool(t, deleted, not injected["fired"])
+    return "delete_product removes the hash and the index entry in one MULTI/EXEC and reports what DEL really did."
+
+
+# -- crud.list_products --------------------------------------------------------------------------------
+def list_products(r, page, per_page):
+    start = (page - 1) * per_page  # page 1 is the first page
+    ids = sorted(r.smembers("products"))[start : start + per_page]
+    with r.pipeline(transaction=False) as pipe:  # one round trip for all the hashes
+        for product_id in ids:
+            pipe.hgetall(f"product:{product_id}")
+        records = pipe.execute()
+    return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+
+
+def _zero_based_pages(r, page, per_page):
+    start = page * per_page
+    ids = sorted(r.smembers("products"))[start : start + per_page]
+    with r.pipeline(transaction=False) as pipe:
+        for product_id in ids:
+            pipe.hgetall(f"product:{product_id}")
+        records = pipe.execute()
+    return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+
+
+def _one_extra(r, page, per_page):
+    start = (page - 1) * per_page
+    ids = sorted(r.smembers("products"))[start : start + per_page + 1]
+    with r.pipeline(transaction=False) as pipe:
+        for product_id in ids:
+            pipe.hgetall(f"product:{product_id}")
+        records = pipe.execute()
+    return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+
+
+def _unsorted(r, page, per_page):
+    start = (page - 1) * per_page
+    ids = list(r.smembers("products"))[start : start + per_page]
+    with r.pipeline(transaction=False) as pipe:
+        for product_id in ids:
+            pipe.hgetall(f"product:{product_id}")
+        records = pipe.execute()
+    return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+
+
+def _one_round_trip_per_product(r, page, per_page):
+    start = (page - 1) * per_page
+    ids = sorted(r.smembers("products"))[start : start + per_page]
+    return [{"id": product_id, **r.hgetall(f"product:{product_id}")} for product_id in ids]
+
+
+def _scans_with_keys(r, page, per_page):
+    start = (page - 1) * per_page
+    keys = sorted(r.keys("product:*"))[start : start + per_page]
+    with r.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hgetall(key)
+        records = pipe.execute()
+    return [{"id": key.split(":", 1)[1], **fields} for key, fields in zip(keys, records, strict=True)]
+
+
+def _ids_only(r, page, per_page):
+    start = (page - 1) * per_page
+    return sorted(r.smembers("products"))[start : start + per_page]
+
+
+def _forgets_the_id(r, page, per_page):
+    start = (page - 1) * per_page
+    ids = sorted(r.smembers("products"))[start : start + per_page]
+    with r.pipeline(transaction=False) as pipe:
+        for product_id in ids:
+            pipe.hgetall(f"product:{product_id}")
+        return pipe.execute()
+
+
+CATALOGUE = {
+    f"p{number:02d}": {"name": name, "price": f"{price:.2f}"}
+    for number, (name, price) in enumerate(
+        [
+            ("Mug", 12.5),
+            ("Bowl", 8.0),
+            ("Lamp", 40.0),
+            ("Teapot", 30.0),
+            ("Kettle", 25.0),
+            ("Plate", 6.5),
+            ("Vase", 18.0),
+            ("Clock", 22.0),
+            ("Rug", 55.0),
+            ("Chair", 70.0),
+            ("Stool", 35.0),
+            ("Shelf", 48.0),
+        ],
+        1,
+    )
+}
+
+
+def _describe_ids(records: list[Any]) -> list[Any]:
+    return [record.get("id", "?") if isinstance(record, dict) else record for record in records]
+
+
+def _no_keyspace_search(t: Trial, example: str) -> None:
+    if t.recorder.used("KEYS", "SCAN"):
+        t.fail(
+            f"{t.last_call} searched the whole keyspace with KEYS or SCAN{example}. KEYS walks every key in the "
+            "database and blocks the server while it does: with millions of keys that stops every other client "
+            f"for seconds. The index set {INDEX} already lists the ids: read it."
+        )
+
+
+def check_list_products(t: Trial) -> str:
+    shuffled = ["p07", "p02", "p11", "p05", "p01", "p12", "p09", "p04", "p10", "p03", "p08", "p06"]
+    _seed(t, {product_id: CATALOGUE[product_id] for product_id in shuffled})
+    t.admin.set("product:p03:views", "120")  # a key next to the products that is not one
+    all_ids = sorted(CATALOGUE)
+    for page, per_page in ((1, 5), (2, 5), (3, 5), (4, 5), (2, 4)):
+        start = (page - 1) * per_page
+        expected_ids = all_ids[start : start + per_page]
+        expected = [{"id": product_id, **CATALOGUE[product_id]} for product_id in expected_ids]
+        try:
+            result = t.call(page, per_page)
+        except LearnerRaised:
+            _no_keyspace_search(t, "; here product:* also matched product:p03:views, which is not a product")
+            raise
+        _no_keyspace_search(t, "")
+        if result is None or not isinstance(result, list):
+            t.fail(f"{t.last_call} returned {type(result).__name__} {result!r:.60}; return a list of dicts.")
+        if any(isinstance(record, str) for record in result):
+            t.fail(
+                f"{t.last_call} returned ids ({result[:3]!r}…), not the products: return one dict per product, "
+                "its hash fields plus its id, e.g. {'id': 'p01', 'name': 'Mug', 'price': '12.50'}."
+            )
+        if any(isinstance(record, dict) and "id" not in record for record in result):
+            t.fail(
+                f"{t.last_call} returned dicts without an 'id' ({result[0]!r}): the hash holds the fields but not "
+                "the id, which is part of the key. Add it: {'id': product_id, **fields}."
+            )
+        got_ids = _describe_ids(result)
+        if result == expected:
+            if t.round_trips > 2:
+                t.fail(
+                    f"{t.last_call} returned the right page in {t.round_trips} round trips, one per product. Send "
+                    "the HGETALLs in one pipeline (r.pipeline(transaction=False), then execute()): two round trips "
+                    "in all, however long the page."
+                )
+            continue
+        if page == 1 and got_ids == all_ids[per_page : 2 * per_page]:
+            t.fail(
+                f"{t.last_call} returned {got_ids}, the second page. Page 1 is the first page: it starts at "
+                "index (page - 1) * per_page, here 0."
+            )
+        if len(result) == per_page + 1:
+            t.fail(
+                f"{t.last_call} returned {len(result)} products for per_page={per_page}: take exactly per_page ids "
+                "(a Python slice [start:start + per_page] stops before its end; SORT's LIMIT takes a count)."
+            )
+        contiguous = any(all_ids[k : k + len(got_ids)] == got_ids for k in range(len(all_ids)))
+        if got_ids and set(got_ids) <= set(all_ids) and not contiguous:
+            t.fail(
+                f"{t.last_call} returned the ids {got_ids}, expected {expected_ids}: a set has no order, so pages "
+                "cut from SMEMBERS as it comes overlap and skip products. Sort the ids first (sorted(...), or "
+                "SORT products ALPHA LIMIT start count)."
+            )
+        t.fail(f"{t.last_call}: expected {expected!r:.200}, got {result!r:.200}.")
+    return "list_products pages through the sorted index and fetches each page's hashes in one round trip."
+
+
+EXERCISES = [
+    Exercise(
+        id="crud.create_product",
+        title="Create a product only if it is new",
+        signature="create_product(r, product_id: str, fields: dict) -> bool",
+        task="Store fields in the hash product:{product_id} and add product_id to the set products, only if the "
+        "product does not exist yet; return True if this call created it, False otherwise. Another client may "
+        "create the same product at the same moment: exactly one of you may win.",
+        checker=check_create_product,
+        reference=create_product,
+        hints=(
+            "Checking with EXISTS and then writing leaves a gap in which another client can create the product "
+            "too. The check and the write must act as one step.",
+            "WATCH the key, check EXISTS, then queue HSET and SADD after pipe.multi() and call execute(): it raises "
+            "redis.WatchError if anyone touched the key since WATCH (then someone else created it: return False).",
+            "with r.pipeline() as pipe: try: pipe.watch(key); if pipe.exists(key): return False; pipe.multi(); "
+            'pipe.hset(key, mapping=fields); pipe.sadd("products", product_id); pipe.execute(); return True '
+            "except redis.WatchError: return False",
+        ),
+        mutants=(
+            Mutant(_overwrites, "returned True and overwrote it"),
+            Mutant(_checks_then_creates, "Both calls returned True"),
+            Mutant(_forgets_the_index, "does not list p1"),
+            Mutant(_stores_json, "is a string, not a hash"),
+            Mutant(_returns_what_sadd_returns, "not a bool"),
+        ),
+    ),
+    Exercise(
+        id="crud.update_product",
+        title="Update a product only if it exists",
+        signature="update_product(r, product_id: str, changes: dict) -> bool",
+        task="Set the fields in changes on product:{product_id}, keeping its other fields, only if the product "
+        "exists; return True if it was updated, False if there is no such product. Never create a product, even "
+        "when another client deletes it while you update.",
+        checker=check_update_product,
+        reference=update_product,
+        hints=(
+            "HSET creates a hash that does not exist, so check first; but a delete can land between your check and "
+            "your HSET, and then HSET creates a half product.",
+            "WATCH the key, check EXISTS, then queue HSET after pipe.multi(); execute() raises redis.WatchError "
+            "when the key changed meanwhile: loop and look again.",
+            "with r.pipeline() as pipe: while True: try: pipe.watch(key); if not pipe.exists(key): return False; "
+            "pipe.multi(); pipe.hset(key, mapping=changes); pipe.execute(); return True "
+            "except redis.WatchError: continue",
+        ),
+        mutants=(
+            Mutant(_creates_when_missing, "created product:p404"),
+            Mutant(_checks_then_updates, "a half product"),
+            Mutant(_replaces_the_record, "were lost"),
+            Mutant(_returns_what_hset_returns, "number of fields it *added*"),
+        ),
+    ),
+    Exercise(
+        id="crud.delete_product",
+        title="Delete a product atomically",
+        signature="delete_product(r, product_id: str) -> bool",
+        task="Delete the hash product:{product_id} and remove product_id from the set products in one atomic "
+        "step (MULTI/EXEC); return True only if the product existed and this call deleted it.",
+        checker=check_delete_product,
+        reference=delete_product,
+        hints=(
+            "Two commands are needed (DEL and SREM); a transaction makes them one step that no other client can "
+            "see half done.",
+            "r.pipeline() gives a transactional pipeline: queue pipe.delete(...) and pipe.srem(...), and "
+            "pipe.execute() sends MULTI, both commands and EXEC, returning both replies. DEL's reply is the number "
+            "of keys it deleted.",
+            'with r.pipeline() as pipe: pipe.delete(f"product:{product_id}"); pipe.srem("products", product_id); '
+            "deleted, _ = pipe.execute()  then  return deleted == 1",
+        ),
+        mutants=(
+            Mutant(_deletes_only_the_hash, "still lists p1"),
+            Mutant(_deletes_only_the_index_entry, "product:p1 still exists"),
+            Mutant(_two_separate_commands, "outside a transaction"),
+            Mutant(_pipeline_without_transaction, "transaction=False sends them together"),
+            Mutant(_always_true, "p404 does not exist"),
+            Mutant(_returns_the_count, "not a bool"),
+            Mutant(_checks_then_deletes, "both calls returned True"),
+        ),
+    ),
+    Exercise(
+        id="crud.list_products",
+        title="List products a page at a time",
+        signature="list_products(r, page: int, per_page: int) -> list[dict]",
+        task="Return page number page (1 is the first) of the products, per_page per page, ordered by id: each a "
+        "dict of the hash's fields plus 'id'. Read the ids from the set products (not KEYS), and fetch the "
+        "hashes in one round trip.",
+        checker=check_list_products,
+        reference=list_products,
+        hints=(
+            "A set has no order: sort the ids, then cut out the page; page 1 starts at index 0.",
+            "start = (page - 1) * per_page; ids = sorted(r.smembers('products'))[start:start + per_page]; then one "
+            "pipeline with an HGETALL per id, and a single execute().",
+            "with r.pipeline(transaction=False) as pipe: for product_id in ids: "
+            'pipe.hgetall(f"product:{product_id}")  then  records = pipe.execute(); '
+            'return [{"id": i, **f} for i, f in zip(ids, records, strict=True)]',
+        ),
+        mutants=(
+            Mutant(_zero_based_pages, "Page 1 is the first page"),
+            Mutant(_one_extra, "take exactly per_page ids"),
+            Mutant(_unsorted, "a set has no order"),
+            Mutant(_one_round_trip_per_product, "one per product"),
+            Mutant(_scans_with_keys, "KEYS walks every key"),
+            Mutant(_ids_only, "returned ids"),
+            Mutant(_forgets_the_id, "without an 'id'"),
+        ),
+    ),
+]

@@ -1,0 +1,161 @@
+"""Other right answers to the 07-crud exercises pass too (checks test behaviour, not one spelling)."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from course_helpers import exercises
+
+CREATE_IF_NEW = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
+UPDATE_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+DELETE_BOTH = """
+local deleted = redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[1])
+return deleted
+"""
+
+
+def _flat(fields):
+    return [part for pair in fields.items() for part in pair]
+
+
+def create_product_claims_the_id_first(r, product_id, fields):
+    if not r.sadd("products", product_id):
+        return False
+    r.hset(f"product:{product_id}", mapping=fields)
+    return True
+
+
+def create_product_with_lua(r, product_id, fields):
+    created = r.eval(CREATE_IF_NEW, 2, f"product:{product_id}", "products", product_id, *_flat(fields))
+    return created == 1
+
+
+def create_product_with_hsetnx_guard(r, product_id, fields):
+    key = f"product:{product_id}"
+    (first, value), *rest = fields.items()
+    if not r.hsetnx(key, first, value):
+        return False
+    with r.pipeline() as pipe:
+        if rest:
+            pipe.hset(key, mapping=dict(rest))
+        pipe.sadd("products", product_id)
+        pipe.execute()
+    return True
+
+
+def create_product_watch_and_retry(r, product_id, fields):
+    key = f"product:{product_id}"
+    while True:
+        with r.pipeline() as pipe:
+            try:
+                pipe.watch(key, "products")
+                if pipe.exists(key) or pipe.sismember("products", product_id):
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping=fields)
+                pipe.sadd("products", product_id)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def update_product_with_lua(r, product_id, changes):
+    return r.eval(UPDATE_IF_EXISTS, 1, f"product:{product_id}", *_flat(changes)) == 1
+
+
+def update_product_with_transaction_helper(r, product_id, changes):
+    key = f"product:{product_id}"
+
+    def update(pipe):
+        if not pipe.exists(key):
+            return False
+        pipe.multi()
+        pipe.hset(key, mapping=changes)
+        return True
+
+    return r.transaction(update, key, value_from_callable=True)
+
+
+def delete_product_with_lua(r, product_id):
+    return r.eval(DELETE_BOTH, 2, f"product:{product_id}", "products", product_id) == 1
+
+
+def delete_product_explicit_multi_unlink(r, product_id):
+    pipe = r.pipeline()
+    pipe.multi()
+    pipe.unlink(f"product:{product_id}")
+    pipe.srem("products", product_id)
+    deleted, _ = pipe.execute()
+    return bool(deleted)
+
+
+def delete_product_watch_then_delete(r, product_id):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if not pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.delete(key)
+                pipe.srem("products", product_id)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def list_products_with_sort(r, page, per_page):
+    ids = r.sort("products", start=(page - 1) * per_page, num=per_page, alpha=True)
+    with r.pipeline() as pipe:
+        for product_id in ids:
+            pipe.hgetall(f"product:{product_id}")
+        return [{"id": product_id, **fields} for product_id, fields in zip(ids, pipe.execute(), strict=True)]
+
+
+def list_products_in_one_sort(r, page, per_page):
+    flat = r.sort(
+        "products",
+        start=(page - 1) * per_page,
+        num=per_page,
+        alpha=True,
+        get=["#", "product:*->name", "product:*->price"],
+    )
+    return [{"id": flat[i], "name": flat[i + 1], "price": flat[i + 2]} for i in range(0, len(flat), 3)]
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "answer"),
+    [
+        ("crud.create_product", create_product_claims_the_id_first),
+        ("crud.create_product", create_product_with_lua),
+        ("crud.create_product", create_product_with_hsetnx_guard),
+        ("crud.create_product", create_product_watch_and_retry),
+        ("crud.update_product", update_product_with_lua),
+        ("crud.update_product", update_product_with_transaction_helper),
+        ("crud.delete_product", delete_product_with_lua),
+        ("crud.delete_product", delete_product_explicit_multi_unlink),
+        ("crud.delete_product", delete_product_watch_then_delete),
+        ("crud.list_products", list_products_with_sort),
+        ("crud.list_products", list_products_in_one_sort),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_alternative_right_answer_passes(exercise_id, answer, check_backend):
+    result = exercises.get(exercise_id).check(answer)
+    assert result.status == "pass", str(result)

@@ -1,0 +1,76 @@
+"""Other right answers to the 05-sets exercises pass too (checks test behaviour, not one spelling)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from course_helpers import exercises
+
+
+def common_tags_client_side(r, post_a, post_b):
+    return r.smembers(f"tags:post:{post_a}") & r.smembers(f"tags:post:{post_b}")
+
+
+def common_tags_pipelined(r, post_a, post_b):
+    with r.pipeline(transaction=False) as pipe:
+        pipe.smembers(f"tags:post:{post_a}")
+        pipe.smembers(f"tags:post:{post_b}")
+        tags_a, tags_b = pipe.execute()
+    return frozenset(tags_a.intersection(tags_b))
+
+
+def record_visitor_in_one_transaction(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    with r.pipeline() as pipe:
+        pipe.sadd(key, visitor)
+        pipe.expire(key, timedelta(days=7))
+        pipe.scard(key)
+        *_, count = pipe.execute()
+    return count
+
+
+def record_visitor_expires_new_sets_only(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    if r.sadd(key, visitor) and r.scard(key) == 1:
+        r.expire(key, 604800)
+    return r.scard(key)
+
+
+def suggest_friends_with_a_scratch_key(r, user):
+    friends = r.smembers(f"friends:{user}")
+    if not friends:
+        return set()
+    scratch = f"scratch:suggest:{user}"
+    r.sunionstore(scratch, [f"friends:{friend}" for friend in friends])
+    try:
+        return r.sdiff(scratch, f"friends:{user}") - {user}
+    finally:
+        r.delete(scratch)
+
+
+def suggest_friends_in_python(r, user):
+    friends = r.smembers(f"friends:{user}")
+    suggestions = set()
+    for friend in friends:
+        suggestions |= r.smembers(f"friends:{friend}")
+    suggestions.discard(user)
+    return suggestions - friends
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "answer"),
+    [
+        ("sets.common_tags", common_tags_client_side),
+        ("sets.common_tags", common_tags_pipelined),
+        ("sets.record_visitor", record_visitor_in_one_transaction),
+        ("sets.record_visitor", record_visitor_expires_new_sets_only),
+        ("sets.suggest_friends", suggest_friends_with_a_scratch_key),
+        ("sets.suggest_friends", suggest_friends_in_python),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_alternative_right_answer_passes(exercise_id, answer, check_backend):
+    result = exercises.get(exercise_id).check(answer)
+    assert result.status == "pass", str(result)
