@@ -1,0 +1,437 @@
+"""02-strings-and-keys: atomic counters, tokens that expire, and claiming a name only once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+
+from .._exercise import Exercise, Mutant
+from .._trial import Trial
+
+NOTEBOOK = "02-strings-and-keys"
+
+
+# -- small private helpers (the Trial API plus two conveniences) ---------------------------------------
+@contextmanager
+def _interleaved(t: Trial, after: Iterable[str], action: Callable[[redis.Redis], Any]) -> Iterator[dict[str, bool]]:
+    """t.inject_once for the calls made inside the block only; state["fired"] tells whether it landed.
+
+    When the learner never sends one of the `after` commands the injection does not happen, and leaving it
+    armed would let it fire in a later, unrelated call: leaving the block disarms it.
+    """
+    state = t.inject_once(after, action)
+    try:
+        yield state
+    finally:
+        landed = state["fired"]
+        state["fired"] = True  # disarmed: inject_once fires only while "fired" is False
+        state["landed"] = landed
+
+
+def _drop_connection(_admin: redis.Redis) -> None:
+    raise redis.ConnectionError("the connection dropped (a network failure simulated by the check)")
+
+
+def _new_keys(t: Trial, before: set[str]) -> list[str]:
+    return sorted(set(t.admin.scan_iter(count=1000)) - before)
+
+
+def _missing_key_message(t: Trial, key: str, before: set[str], what: str) -> str:
+    written = _new_keys(t, before)
+    if written:
+        return (
+            f"After {t.last_call}, the key {key!r} does not exist; your code wrote {written[:5]} instead. "
+            f"Build the key exactly as {what}."
+        )
+    return (
+        f"After {t.last_call}, the key {key!r} does not exist and your code wrote no key at all. "
+        "Use the client r that the check passes to your function, and write the key inside the function."
+    )
+
+
+def _keys(t: Trial) -> set[str]:
+    return set(t.admin.scan_iter(count=1000))
+
+
+# -- strings.page_views --------------------------------------------------------------------------------
+def incr_page_views(r, page):
+    return r.incr(f"pageviews:{page}")
+
+
+def _read_then_write(r, page):
+    key = f"pageviews:{page}"
+    count = int(r.get(key) or 0) + 1
+    r.set(key, count)
+    return count
+
+
+def _creates_if_missing_else_incr(r, page):
+    key = f"pageviews:{page}"
+    if not r.exists(key):
+        r.set(key, 1)
+        return 1
+    return r.incr(key)
+
+
+def _returns_text(r, page):
+    key = f"pageviews:{page}"
+    r.incr(key)
+    return r.get(key)
+
+
+def _incr_then_read(r, page):
+    key = f"pageviews:{page}"
+    r.incr(key)
+    return int(r.get(key))
+
+
+def _wrong_key(r, page):
+    return r.incr(f"page:{page}")
+
+
+def _forgets_return(r, page):
+    r.incr(f"pageviews:{page}")
+
+
+def _overwrites_with_one(r, page):
+    r.set(f"pageviews:{page}", 1)
+    return 1
+
+
+def _expect_count(t: Trial, returned: Any, key: str, expected: int, before: set[str]) -> None:
+    stored = t.admin.get(key)
+    if stored is None:
+        t.fail(_missing_key_message(t, key, before, 'f"pageviews:{page}"'))
+    if stored != str(expected):
+        t.fail(f"After {t.last_call}, {key} holds {stored!r}; it should hold {str(expected)!r} (one more than before).")
+    if returned is None:
+        t.fail(
+            f"{t.last_call} returned None, but it should return the new count {expected}. "
+            "Put return in front of it: r.incr(...) already returns the new count."
+        )
+    if isinstance(returned, (str, bytes)):
+        t.fail(
+            f"{t.last_call} returned the text {returned!r}, not the int {expected}. Return an int: r.incr(...) "
+            "returns the new count as an int already (int(text) converts a str you read with GET)."
+        )
+    if isinstance(returned, bool) or not isinstance(returned, int):
+        t.fail(
+            f"{t.last_call} returned {type(returned).__name__} {returned!r:.60}; it should return the int {expected}."
+        )
+    t.expect_equal(returned, expected, f"{t.last_call} returned the wrong count")
+
+
+def check_page_views(t: Trial) -> str:
+    before = _keys(t)
+    _expect_count(t, t.call("home"), "pageviews:home", 1, before)
+    _expect_count(t, t.call("home"), "pageviews:home", 2, before)
+    t.admin.set("pageviews:about", 41)
+    _expect_count(t, t.call("about"), "pageviews:about", 42, before)
+
+    # Another client's INCR lands between the learner's read (GET) and their write: on an existing counter,
+    # and on a missing one (a "create it if missing, else INCR" answer races there).
+    for page, start in (("pricing", 10), ("signup", None)):
+        key = f"pageviews:{page}"
+        if start is not None:
+            t.admin.set(key, start)
+
+        def another_visit(other: redis.Redis, key: str = key) -> None:
+            other.incr(key)
+
+        with _interleaved(t, ["GET", "MGET", "GETEX", "EXISTS"], another_visit) as state:
+            returned = t.call(page)
+        begin = start or 0
+        stored = int(t.admin.get(key) or 0)
+        if state["landed"] and stored != begin + 2:
+            held = f"held {start}" if start is not None else "did not exist yet (0 visits)"
+            t.fail(
+                f"{t.last_call} lost an update. {key} {held}; your code read or checked it, then another client "
+                f"ran INCR (making it {begin + 1}) before your code wrote, and afterwards the key holds {stored} "
+                f"instead of {begin + 2}: that visit vanished. A read followed by a separate write is not atomic. Use "
+                "r.incr(key), which reads, adds one and writes inside Redis in a single step (a missing key counts "
+                "as 0), and returns the new count."
+            )
+        _expect_count(t, returned, key, begin + (2 if state["landed"] else 1), before)
+
+    # Another client's INCR lands between the learner's INCR and a separate read of the count.
+    t.admin.set("pageviews:blog", 20)
+    with _interleaved(t, ["INCR", "INCRBY"], lambda other: other.incr("pageviews:blog")) as state:
+        returned = t.call("blog")
+    if state["landed"] and returned != 21:
+        t.fail(
+            f"{t.last_call} returned {returned!r}, but its own INCR made the count 21: another client's INCR landed "
+            "before your code read the count back, so you returned someone else's number. INCR already returns "
+            "the new count; return that value (return r.incr(key)) instead of reading the key again."
+        )
+    return "incr_page_views counts atomically: no visit is lost, even when other clients count at the same time."
+
+
+# -- strings.cache_token --------------------------------------------------------------------------------
+def store_token(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id, ex=ttl_seconds)
+
+
+def _no_expiry(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id)
+
+
+def _set_then_expire(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id)
+    r.expire(f"token:{token}", ttl_seconds)
+
+
+def _set_then_expire_pipelined(r, token, user_id, ttl_seconds):
+    pipe = r.pipeline(transaction=False)
+    pipe.set(f"token:{token}", user_id)
+    pipe.expire(f"token:{token}", ttl_seconds)
+    pipe.execute()
+
+
+def _milliseconds(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id, px=ttl_seconds)
+
+
+def _seconds_times_1000(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id, ex=ttl_seconds * 1000)
+
+
+def _fixed_ttl(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id, ex=3600)
+
+
+def _token_wrong_key(r, token, user_id, ttl_seconds):
+    r.set(token, user_id, ex=ttl_seconds)
+
+
+_EXPIRY_OPTIONS = {"EX", "PX", "EXAT", "PXAT"}
+_EXPIRE_COMMANDS = ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT")
+
+
+def _seconds(ms: int) -> str:
+    return f"{ms / 1000:g} s" if ms < 10_000 else f"about {round(ms / 1000):,} s"
+
+
+def _expect_token(t: Trial, token: str, user_id: str, ttl: int, before: set[str]) -> None:
+    key = f"token:{token}"
+    kind = t.admin.type(key)
+    if kind == "none":
+        t.fail(_missing_key_message(t, key, before, 'f"token:{token}"'))
+    if kind != "string":
+        t.fail(f"After {t.last_call}, {key} is a {kind}; store the user id as a plain string value with SET.")
+    t.expect_equal(t.admin.get(key), user_id, f"After {t.last_call}, GET {key}")
+    pttl = t.pttl(key)
+    wanted = ttl * 1000
+    if pttl == -1:
+        t.fail(
+            f"After {t.last_call}, {key} has no expiry (TTL -1), so the token would stay valid forever. Give it "
+            f"{ttl} s in the same command: r.set(key, user_id, ex=ttl_seconds)."
+        )
+    if pttl <= ttl:
+        t.fail(
+            f"After {t.last_call}, {key} expires in {pttl} ms, not in {ttl} s: your code gave the number of seconds "
+            "to an option that counts milliseconds (px=, PSETEX, PEXPIRE). Use ex= (seconds), or multiply by 1000."
+        )
+    if pttl > wanted * 100:
+        t.fail(
+            f"After {t.last_call}, {key} expires in {_seconds(pttl)} instead of {ttl} s: your code multiplied by "
+            "1000 for an option that counts seconds already (ex=, SETEX, EXPIRE). Pass ttl_seconds as it is."
+        )
+    if not wanted - 2000 <= pttl <= wanted:
+        t.fail(
+            f"After {t.last_call}, {key} expires in {_seconds(pttl)}; it should expire in {ttl} s. Use the "
+            "ttl_seconds argument rather than a fixed number."
+        )
+
+
+def check_cache_token(t: Trial) -> str:
+    before = _keys(t)
+    t.call("abc123", "42", 3600)
+    first_call, first_sent = t.last_call, t.sent
+    _expect_token(t, "abc123", "42", 3600, before)
+    t.call("xyz789", "7", 90)
+    _expect_token(t, "xyz789", "7", 90, before)
+
+    # The network drops right after the learner's SET: a separate EXPIRE would never arrive.
+    with _interleaved(t, ["SET"], _drop_connection) as state:
+        _, error = t.try_call("def456", "9", 30, expected=(redis.ConnectionError,))
+    if state["landed"]:
+        if t.pttl("token:def456") == -1:
+            t.fail(
+                f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
+                "EXPIRE never reached Redis and token:def456 now lives forever. SET followed by EXPIRE is two "
+                "commands, and anything can happen between them. Set the value and its expiry in one command: "
+                "r.set(key, user_id, ex=ttl_seconds)."
+            )
+    elif error is not None:
+        raise error
+    else:
+        _expect_token(t, "def456", "9", 30, before)
+
+    plain_sets = [c for c in first_sent if c[0].upper() == "SET" and not _EXPIRY_OPTIONS & {w.upper() for w in c[3:]}]
+    separate_expiry = any(c[0].upper() in _EXPIRE_COMMANDS for c in first_sent)
+    if plain_sets and separate_expiry and "MULTI" not in (c[0].upper() for c in first_sent):
+        t.fail(
+            f"{first_call} sent SET and then a separate EXPIRE. Sent together in a pipeline they are still two "
+            "commands: another client can read the token while it has no expiry, and if the EXPIRE fails the "
+            "token never expires. Set the value and its expiry in one command: r.set(key, user_id, ex=ttl_seconds)."
+        )
+    return "store_token sets the token and its expiry in one atomic step, in seconds as asked."
+
+
+# -- strings.claim_username ---------------------------------------------------------------------------
+def claim_username(r, username, user_id):
+    return bool(r.set(f"username:{username}", user_id, nx=True))
+
+
+def _exists_then_set(r, username, user_id):
+    key = f"username:{username}"
+    if r.exists(key):
+        return False
+    r.set(key, user_id)
+    return True
+
+
+def _always_overwrites(r, username, user_id):
+    r.set(f"username:{username}", user_id)
+    return True
+
+
+def _returns_none_when_taken(r, username, user_id):
+    return r.set(f"username:{username}", user_id, nx=True)
+
+
+def _claim_wrong_key(r, username, user_id):
+    return bool(r.set(f"user:{username}", user_id, nx=True))
+
+
+def _expect_claim(t: Trial, returned: Any, expected: bool, situation: str) -> None:
+    if returned is None and expected is False:
+        t.fail(
+            f"{t.last_call} returned None when {situation}; return False. r.set(..., nx=True) replies None "
+            "when it did not set the key, so wrap it: bool(r.set(...)). (None is falsy, but a caller that "
+            "tests `is False` or shows the value sees None.)"
+        )
+    if not isinstance(returned, bool):
+        t.fail(
+            f"{t.last_call} returned {type(returned).__name__} {returned!r:.60} when {situation}; return the bool "
+            f"{expected} (bool(...) converts)."
+        )
+    if returned is not expected:
+        t.fail(f"{t.last_call} returned {returned} when {situation}; it should return {expected}.")
+
+
+def check_claim_username(t: Trial) -> str:
+    before = _keys(t)
+    first = t.call("ada", "1")
+    owner = t.admin.get("username:ada")
+    if owner is None:
+        t.fail(_missing_key_message(t, "username:ada", before, 'f"username:{username}"'))
+    t.expect_equal(owner, "1", f"After {t.last_call}, GET username:ada")
+    _expect_claim(t, first, True, "nobody held 'ada' yet")
+
+    second = t.call("ada", "2")
+    owner = t.admin.get("username:ada")
+    if owner != "1":
+        t.fail(
+            f"{t.last_call} overwrote an existing claim: user 1 already held 'ada', and now username:ada holds "
+            f"{owner!r}. Write only when the key does not exist yet: r.set(key, user_id, nx=True)."
+        )
+    _expect_claim(t, second, False, "user 1 already held 'ada'")
+
+    # Another user claims the name between the learner's check and their write.
+    with _interleaved(
+        t, ["EXISTS", "GET", "STRLEN", "TYPE", "KEYS", "SCAN"], lambda other: other.set("username:grace", "99")
+    ) as state:
+        third = t.call("grace", "3")
+    owner = t.admin.get("username:grace")
+    if state["landed"]:
+        if owner != "99":
+            t.fail(
+                f"{t.last_call} has a race. Your code checked that 'grace' was free, then user 99 claimed it "
+                f"before your code wrote, and your SET overwrote their claim: username:grace holds {owner!r}, and "
+                "both users believe they own the name. Checking and writing must be one step inside Redis: "
+                "r.set(key, user_id, nx=True) writes only if the key does not exist, and tells you whether it did."
+            )
+        _expect_claim(t, third, False, "user 99 claimed 'grace' while your call was running")
+    else:
+        t.expect_equal(owner, "3", f"After {t.last_call}, GET username:grace")
+        _expect_claim(t, third, True, "nobody held 'grace' yet")
+    return "claim_username gives each name to exactly one user, even when two try at the same moment."
+
+
+EXERCISES = [
+    Exercise(
+        id="strings.page_views",
+        title="An atomic page-view counter",
+        signature="incr_page_views(r, page: str) -> int",
+        task="Add one to the counter pageviews:<page> (a missing counter counts as 0) and return the new count "
+        "as an int. Many web servers count at the same time: no visit may be lost.",
+        checker=check_page_views,
+        reference=incr_page_views,
+        hints=(
+            "Reading the count, adding one in Python and writing it back is three steps, and another client can "
+            "write in between. Redis has a command that does all three inside the server.",
+            "INCR key adds one to the integer in a string key (creating it at 0 first) and replies with the new "
+            "value: r.incr(key) returns an int.",
+            'return r.incr(f"pageviews:{page}")',
+        ),
+        mutants=(
+            Mutant(_read_then_write, "lost an update"),
+            Mutant(_creates_if_missing_else_incr, "did not exist yet (0 visits)"),
+            Mutant(_overwrites_with_one, "it should hold '2'"),
+            Mutant(_returns_text, "returned the text '1'"),
+            Mutant(_forgets_return, "returned None"),
+            Mutant(_wrong_key, "wrote ['page:home'] instead"),
+            Mutant(_incr_then_read, "INCR already returns the new count"),
+        ),
+    ),
+    Exercise(
+        id="strings.cache_token",
+        title="A login token that expires",
+        signature="store_token(r, token: str, user_id: str, ttl_seconds: int) -> None",
+        task="Store user_id under token:<token> so that it expires after ttl_seconds seconds. Set the value and "
+        "its expiry in one atomic command: a token must never exist without its expiry.",
+        checker=check_cache_token,
+        reference=store_token,
+        hints=(
+            "SET can attach an expiry to the value it writes, in the same command (the older SETEX does too).",
+            "In redis-py: r.set(key, value, ex=seconds); px= would be milliseconds. r.setex(key, seconds, value) "
+            "works as well, but redis-py 8 marks it deprecated.",
+            'r.set(f"token:{token}", user_id, ex=ttl_seconds)',
+        ),
+        mutants=(
+            Mutant(_no_expiry, "has no expiry"),
+            Mutant(_set_then_expire, "never reached Redis"),
+            Mutant(_set_then_expire_pipelined, "sent SET and then a separate EXPIRE"),
+            Mutant(_milliseconds, "counts milliseconds"),
+            Mutant(_seconds_times_1000, "counts seconds already"),
+            Mutant(_fixed_ttl, "Use the ttl_seconds argument"),
+            Mutant(_token_wrong_key, "wrote ['abc123'] instead"),
+        ),
+    ),
+    Exercise(
+        id="strings.claim_username",
+        title="Claim a username only once",
+        signature="claim_username(r, username: str, user_id: str) -> bool",
+        task="Give username:<username> the value user_id only if nobody holds it yet, race-free. Return True "
+        "if this call claimed the name, False if someone already had it.",
+        checker=check_claim_username,
+        reference=claim_username,
+        hints=(
+            "Checking with EXISTS and then writing with SET leaves a gap in which another user can claim the name. "
+            "One command can check and write together.",
+            "r.set(key, value, nx=True) writes only if the key does not exist (NX = 'not exists'). It returns "
+            "True when it wrote and None when it did not; r.setnx(key, value) does the same and returns a bool.",
+            'return bool(r.set(f"username:{username}", user_id, nx=True))',
+        ),
+        mutants=(
+            Mutant(_exists_then_set, "has a race"),
+            Mutant(_always_overwrites, "overwrote an existing claim"),
+            Mutant(_returns_none_when_taken, "returned None"),
+            Mutant(_claim_wrong_key, "wrote ['user:ada'] instead"),
+        ),
+    ),
+]

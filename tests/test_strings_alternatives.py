@@ -1,0 +1,118 @@
+"""Other right answers to the 02-strings-and-keys exercises pass too, on fakeredis and on a real server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import redis
+
+from course_helpers import exercises
+
+
+# -- strings.page_views ---------------------------------------------------------------------------------
+def incr_by_one(r, page):
+    return r.incrby(f"pageviews:{page}", 1)
+
+
+def incr_in_a_transaction(r, page):
+    pipe = r.pipeline(transaction=True)
+    pipe.incr(f"pageviews:{page}")
+    return pipe.execute()[0]
+
+
+def watch_get_set_retry(r, page):
+    key = f"pageviews:{page}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                count = int(pipe.get(key) or 0) + 1
+                pipe.multi()
+                pipe.set(key, count)
+                pipe.execute()
+                return count
+            except redis.WatchError:
+                continue
+
+
+def lua_incr(r, page):
+    return r.eval("return redis.call('INCR', KEYS[1])", 1, f"pageviews:{page}")
+
+
+# -- strings.cache_token ----------------------------------------------------------------------------------
+def setex(r, token, user_id, ttl_seconds):
+    r.setex(f"token:{token}", ttl_seconds, user_id)
+
+
+def set_px_in_milliseconds(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id, px=ttl_seconds * 1000)
+
+
+def psetex(r, token, user_id, ttl_seconds):
+    r.psetex(f"token:{token}", ttl_seconds * 1000, user_id)
+
+
+def set_ex_timedelta(r, token, user_id, ttl_seconds):
+    r.set(f"token:{token}", user_id, ex=timedelta(seconds=ttl_seconds))
+
+
+def set_and_expire_in_multi(r, token, user_id, ttl_seconds):
+    pipe = r.pipeline(transaction=True)
+    pipe.set(f"token:{token}", user_id)
+    pipe.expire(f"token:{token}", ttl_seconds)
+    pipe.execute()
+
+
+# -- strings.claim_username -------------------------------------------------------------------------------
+def setnx(r, username, user_id):
+    return r.setnx(f"username:{username}", user_id)
+
+
+def set_nx_is_true(r, username, user_id):
+    return r.set(f"username:{username}", user_id, nx=True) is True
+
+
+def watch_exists_then_set(r, username, user_id):
+    key = f"username:{username}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                if pipe.exists(key):
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                pipe.set(key, user_id)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def lua_claim(r, username, user_id):
+    script = "return redis.call('SET', KEYS[1], ARGV[1], 'NX') and 1 or 0"
+    return r.eval(script, 1, f"username:{username}", user_id) == 1
+
+
+ALTERNATIVES = [
+    ("strings.page_views", incr_by_one),
+    ("strings.page_views", incr_in_a_transaction),
+    ("strings.page_views", watch_get_set_retry),
+    ("strings.page_views", lua_incr),
+    ("strings.cache_token", setex),
+    ("strings.cache_token", set_px_in_milliseconds),
+    ("strings.cache_token", psetex),
+    ("strings.cache_token", set_ex_timedelta),
+    ("strings.cache_token", set_and_expire_in_multi),
+    ("strings.claim_username", setnx),
+    ("strings.claim_username", set_nx_is_true),
+    ("strings.claim_username", watch_exists_then_set),
+    ("strings.claim_username", lua_claim),
+]
+
+
+@pytest.mark.parametrize(("exercise_id", "answer"), ALTERNATIVES, ids=[f"{e}-{a.__name__}" for e, a in ALTERNATIVES])
+def test_another_right_answer_passes(exercise_id, answer, check_backend):
+    result = exercises.get(exercise_id).check(answer)
+    assert result.status == "pass", str(result)
