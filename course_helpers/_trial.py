@@ -208,6 +208,29 @@ class Trial:
         """PTTL of key in ms (-1 no expiry, -2 missing), read by the checker's own client."""
         return int(self.admin.pttl(key))
 
+    def keys(self) -> set[str]:
+        """Every key in the trial's Redis, read by the checker with SCAN."""
+        return set(self.admin.scan_iter(count=1000))
+
+    def expect_key(self, key: str, kind: str, before: set[str], built_as: str) -> None:
+        """Fail unless key exists and holds a `kind` ("list", "hash"...); a missing key names what was written.
+
+        before: the keys that existed before the learner's call (from keys()); built_as: how the key is built,
+        e.g. "recent:{user_id}".
+        """
+        actual = self.admin.type(key)
+        if actual == kind:
+            return
+        if actual == "none":
+            written = sorted(self.keys() - before)
+            where = (
+                f"your code wrote {written[:5]} instead. Build the key exactly as {built_as}."
+                if written
+                else "your code wrote no key at all: write it with the client r that the check passes in."
+            )
+            self.fail(f"After {self.last_call}, the key {key!r} does not exist; {where}")
+        self.fail(f"After {self.last_call}, {key} is a {actual}, not a {kind}: use the {kind} commands for it.")
+
     # -- other clients, concurrency and timing ---------------------------------------------------
     def client(self, decode_responses: bool = True) -> Any:
         """Another untraced client on the trial's server (another 'application')."""
@@ -234,9 +257,7 @@ class Trial:
         thread.start()
         return thread
 
-    def when_subscribed(
-        self, channel: str, action: Callable[[Any], object], timeout: float = 5.0
-    ) -> threading.Thread:
+    def when_subscribed(self, channel: str, action: Callable[[Any], object], timeout: float = 5.0) -> threading.Thread:
         """Run action(another_client) once someone has subscribed to channel (PUBSUB NUMSUB tells)."""
 
         def wait_then_act(client: redis.Redis) -> None:
@@ -266,6 +287,17 @@ class Trial:
 
         self._one_shot_hooks.append(self.recorder.add_hook(hook))
         return state
+
+    def cut_connection_after(self, after: Iterable[str]) -> dict[str, bool]:
+        """During the next call: once one of `after` was sent, the learner's next send fails with ConnectionError.
+
+        This is a crash between two commands: whatever the learner meant to do next never reaches Redis.
+        """
+
+        def cut(_admin: Any) -> None:
+            raise redis.ConnectionError("the connection dropped (a network failure simulated by the check)")
+
+        return self.inject_once(after, cut)
 
     def break_connection(self, times: int) -> FlakyLink:
         """Make the learner's next `times` sends fail with ConnectionError, as a dropped network would."""
