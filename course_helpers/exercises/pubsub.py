@@ -1,0 +1,674 @@
+"""11-pubsub: collecting messages within a deadline, pattern subscriptions, and live plus durable delivery."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from .._exercise import Exercise, Mutant
+from .._trial import CheckFailed, Trial
+
+NOTEBOOK = "11-pubsub"
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """repr(value), cut to width characters with an ellipsis."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _keep_pubsubs(t: Trial) -> list[Any]:
+    """Hold on to every PubSub the learner creates from r.
+
+    A PubSub that is simply dropped is disconnected by the garbage collector, which would hide a missing
+    unsubscribe; holding a reference lets the check see whether the code cleaned up by itself.
+    """
+    kept: list[Any] = []
+    original = t.r.pubsub
+
+    def pubsub(**kwargs: Any) -> Any:
+        created = original(**kwargs)
+        kept.append(created)
+        return created
+
+    t.r.pubsub = pubsub
+    return kept
+
+
+def _close_all(pubsubs: list[Any]) -> None:
+    for pubsub in pubsubs:
+        with contextlib.suppress(redis.RedisError, OSError):
+            pubsub.close()
+
+
+def _after_subscribers(
+    t: Trial, count: Callable[[redis.Redis], int], action: Callable[[redis.Redis], None], wait: float = 2.0
+) -> None:
+    """Run action(another_client) in the background once count(client) > 0 (a subscription exists)."""
+
+    def wait_then_act(client: redis.Redis) -> None:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if count(client) > 0:
+                action(client)
+                return
+            time.sleep(0.003)
+
+    t.in_background(wait_then_act)
+
+
+def _publisher(channel_messages: list[tuple[str, str]], every: float = 0.0) -> Callable[[redis.Redis], None]:
+    """Publish the messages in order, one every `every` seconds; a paced publisher stops when nobody listens."""
+
+    def publish(client: redis.Redis) -> None:
+        for channel, data in channel_messages:
+            heard = client.publish(channel, data)
+            if every:
+                if not heard:
+                    return
+                time.sleep(every)
+
+    return publish
+
+
+def _still_subscribed(t: Trial, channel: str, pattern: bool = False, wait: float = 0.3) -> int:
+    """How many subscribers still hear channel, allowing a moment for a close() to reach the server.
+
+    pattern=True counts pattern subscribers too, by publishing a probe on channel: PUBSUB NUMSUB counts only
+    SUBSCRIBE, and fakeredis's PUBSUB NUMPAT still counts a pattern whose connection was closed.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        if pattern:
+            left = int(t.admin.publish(channel, "(a probe sent by the check)"))
+        else:
+            left = int(dict(t.admin.pubsub_numsub(channel)).get(channel, 0))
+        if left == 0 or time.monotonic() > deadline:
+            return left
+        time.sleep(0.01)
+
+
+def _wait_until_quiet(t: Trial, channels: list[str], wait: float = 0.5) -> None:
+    """Give subscriptions left by an earlier check on the same server a moment to disappear (real server only)."""
+    if t.server.kind != "real":
+        return  # a fresh fakeredis per check: nothing can be left over
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        counts = dict(t.admin.pubsub_numsub(*channels))
+        if not any(counts.values()) and not t.admin.pubsub_numpat():
+            return
+        time.sleep(0.01)
+
+
+def _bounded_call(t: Trial, within: float, timeout: float, *args: Any) -> tuple[Any, float]:
+    """t.call(*args) that fails with a pub/sub explanation when it is still running after `within` seconds."""
+    started = time.perf_counter()
+    try:
+        value = t.call(*args, within=within)
+    except CheckFailed as failure:
+        if "still running" not in str(failure):
+            raise
+        t.fail(
+            f"{t.last_call} was still running after {within:g} s although its timeout was {timeout:g} s: something "
+            "in it waits without a limit (pubsub.listen() and get_message(timeout=None) block until the next "
+            "message, however long that takes). Compute a deadline once and loop on "
+            "pubsub.get_message(timeout=deadline - time.monotonic()) until it passes."
+        )
+    return value, time.perf_counter() - started
+
+
+# -- pubsub.collect_messages ---------------------------------------------------------------------------
+def collect_messages(r, channel, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    received = []
+    deadline = time.monotonic() + timeout  # one deadline for the whole call
+    try:
+        while len(received) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            message = pubsub.get_message(timeout=remaining)  # None: nothing yet, or a confirmation skipped
+            if message is not None and message["type"] == "message":
+                received.append(message["data"])
+    finally:
+        pubsub.unsubscribe(channel)
+        pubsub.close()
+    return received
+
+
+def _includes_confirmation(r, channel, count, timeout):
+    pubsub = r.pubsub()
+    pubsub.subscribe(channel)
+    received = []
+    deadline = time.monotonic() + timeout
+    while len(received) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=deadline - time.monotonic())
+        if message is not None:
+            received.append(message["data"])
+    pubsub.close()
+    return received
+
+
+def _returns_message_dicts(r, channel, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    received = []
+    deadline = time.monotonic() + timeout
+    while len(received) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=deadline - time.monotonic())
+        if message is not None:
+            received.append(message)
+    pubsub.close()
+    return received
+
+
+def _ignores_count(r, channel, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    received = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=deadline - time.monotonic())
+        if message is not None:
+            received.append(message["data"])
+    pubsub.close()
+    return received
+
+
+def _never_unsubscribes(r, channel, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    received = []
+    deadline = time.monotonic() + timeout
+    while len(received) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=deadline - time.monotonic())
+        if message is not None:
+            received.append(message["data"])
+    return received
+
+
+def _listens_forever(r, channel, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    received = []
+    for message in pubsub.listen():
+        if message["type"] == "message":
+            received.append(message["data"])
+            if len(received) == count:
+                break
+    pubsub.close()
+    return received
+
+
+def _timeout_per_message(r, channel, count, timeout):
+    pubsub = r.pubsub()
+    pubsub.subscribe(channel)
+    received = []
+    while len(received) < count:
+        message = pubsub.get_message(timeout=timeout)
+        if message is None:
+            break
+        if message["type"] == "message":
+            received.append(message["data"])
+    pubsub.close()
+    return received
+
+
+def _gives_up_at_first_none(r, channel, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel)
+    received = []
+    while len(received) < count:
+        message = pubsub.get_message(timeout=timeout)
+        if message is None:  # the skipped subscribe confirmation also comes back as None
+            break
+        received.append(message["data"])
+    pubsub.close()
+    return received
+
+
+def _gave_up(t: Trial, value: list[Any], seconds: float, timeout: float) -> None:
+    t.fail(
+        f"{t.last_call} gave up after {seconds:.2f} s with {_short(value, 50)}, before its {timeout:g} s timeout, "
+        "while messages were still being published. get_message() returns None when nothing has arrived yet (and "
+        "for a skipped subscribe confirmation): keep looping until count messages or the deadline."
+    )
+
+
+def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
+    if not isinstance(value, list):
+        t.fail(f"{t.last_call} returned {_short(value, 60)}; return a list of the messages' data (str).")
+    if any(isinstance(item, dict) for item in value):
+        t.fail(
+            f"{t.last_call} returned message dicts such as {_short(value[0], 90)}; return only their text, "
+            "message['data'], e.g. ['a1', 'b2', 'c3']."
+        )
+    if any(not isinstance(item, str) for item in value):
+        odd = next(item for item in value if not isinstance(item, str))
+        if isinstance(odd, int):
+            t.fail(
+                f"{t.last_call} returned {_short(value, 80)}: the {odd} is the data of the subscribe confirmation "
+                "(a message of type 'subscribe' whose data is the number of channels you are subscribed to), not "
+                "a published message. Keep only messages whose type is 'message', or create the PubSub with "
+                "r.pubsub(ignore_subscribe_messages=True)."
+            )
+        t.fail(f"{t.last_call} returned {_short(value, 80)}; every item should be a message's data, a str.")
+    if len(value) > len(expected) and value[: len(expected)] == expected:
+        t.fail(
+            f"{t.last_call} returned {len(value)} messages, {_short(value, 70)}: stop as soon as count "
+            f"({len(expected)}) messages have arrived and return just those."
+        )
+    if value != expected:
+        t.fail(f"{t.last_call} returned {_short(value, 80)}; expected {expected!r}, the first messages in order.")
+
+
+def check_collect_messages(t: Trial) -> str:
+    _wait_until_quiet(t, ["news", "ticks", "silence"])
+    kept = _keep_pubsubs(t)
+    try:
+        published = ["a1", "b2", "c3", "d4"]
+        t.when_subscribed("news", _publisher([("news", text) for text in published]))
+        value, seconds = _bounded_call(t, 3.0, 2.0, "news", 3, 2.0)
+        if isinstance(value, list) and len(value) < 3 and value == published[: len(value)] and seconds < 1.9:
+            _gave_up(t, value, seconds, 2.0)
+        _expect_data_list(t, value, published[:3])
+        left = _still_subscribed(t, "news")
+        if left:
+            t.fail(
+                f"When {t.last_call} returned, its PubSub was still subscribed to news: the server keeps sending it "
+                "every message, which pile up unread. Call pubsub.unsubscribe() and pubsub.close() before returning "
+                "(in a finally block)."
+            )
+
+        ticks = [("ticks", f"t{number}") for number in range(8)]
+        t.when_subscribed("ticks", _publisher(ticks, every=0.08))
+        value, seconds = _bounded_call(t, 2.0, 0.3, "ticks", 20, 0.3)
+        if isinstance(value, list) and value == [data for _, data in ticks[: len(value)]]:
+            if seconds > 0.3 + 0.35:  # a right answer takes 0.3 s; waiting 0.3 s per message takes ~0.9 s
+                t.fail(
+                    f"{t.last_call} returned after {seconds:.2f} s, but timeout=0.3 is for the whole call: messages "
+                    "kept arriving every 0.08 s, so a wait of up to 0.3 s per message never ran out. Compute "
+                    "deadline = time.monotonic() + timeout once and pass get_message(timeout=deadline - "
+                    "time.monotonic())."
+                )
+            if seconds < 0.3 - 0.1 or not value:
+                _gave_up(t, value, seconds, 0.3)
+        else:
+            _expect_data_list(t, value, [data for _, data in ticks[:3]])
+
+        value, seconds = _bounded_call(t, 1.1, 0.1, "silence", 1, 0.1)
+        if value != []:
+            t.fail(f"Nobody published on silence, yet {t.last_call} returned {_short(value, 60)}; expected [].")
+        if _still_subscribed(t, "silence"):
+            t.fail(f"When {t.last_call} timed out, its PubSub was still subscribed: unsubscribe in a finally block.")
+    finally:
+        _close_all(kept)
+    return (
+        "collect_messages skips confirmations, stops at count or at one overall deadline, and unsubscribes "
+        "before returning."
+    )
+
+
+# -- pubsub.collect_pattern ----------------------------------------------------------------------------
+def collect_pattern(r, pattern, count, timeout):
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe(pattern)
+    received = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(received) < count and (remaining := deadline - time.monotonic()) > 0:
+            message = pubsub.get_message(timeout=remaining)
+            if message is not None and message["type"] == "pmessage":
+                received.append((message["channel"], message["data"]))  # the channel it was published on
+    finally:
+        pubsub.punsubscribe(pattern)
+        pubsub.close()
+    return received
+
+
+def _pattern_loop(
+    r,
+    pattern,
+    count,
+    timeout,
+    subscribe="psubscribe",
+    wanted=("pmessage",),
+    field="channel",
+    cleanup="close",
+    ignore=True,
+):
+    """The shape most pattern answers take; each mutant below gets one detail wrong."""
+    pubsub = r.pubsub(ignore_subscribe_messages=ignore)
+    getattr(pubsub, subscribe)(pattern)
+    received = []
+    deadline = time.monotonic() + timeout
+    while len(received) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=deadline - time.monotonic())
+        if message is not None and message["type"] in wanted:
+            received.append((message[field], message["data"]))
+    getattr(pubsub, cleanup)()
+    return received
+
+
+def _subscribes_literally(r, pattern, count, timeout):
+    return _pattern_loop(r, pattern, count, timeout, subscribe="subscribe", wanted=("message",))
+
+
+def _keeps_type_message_only(r, pattern, count, timeout):
+    return _pattern_loop(r, pattern, count, timeout, wanted=("message",))
+
+
+def _returns_pattern_not_channel(r, pattern, count, timeout):
+    return _pattern_loop(r, pattern, count, timeout, field="pattern")
+
+
+def _unsubscribe_keeps_the_pattern(r, pattern, count, timeout):
+    return _pattern_loop(r, pattern, count, timeout, cleanup="unsubscribe")
+
+
+def _includes_psubscribe_confirmation(r, pattern, count, timeout):
+    return _pattern_loop(r, pattern, count, timeout, wanted=("psubscribe", "pmessage"), ignore=False)
+
+
+ORDER_EVENTS = [
+    ("orders:eu", "o1"),
+    ("users:1", "u1"),
+    ("orders:us", "o2"),
+    ("orders", "not-me"),
+    ("orders:eu", "o3"),
+    ("orders:asia", "o4"),
+]
+
+
+def check_collect_pattern(t: Trial) -> str:
+    _wait_until_quiet(t, [])
+    kept = _keep_pubsubs(t)
+    try:
+        _after_subscribers(t, lambda client: int(client.pubsub_numpat()), _publisher(ORDER_EVENTS))
+        value, _ = _bounded_call(t, 2.0, 1.0, "orders:*", 3, 1.0)
+        if t.recorder.used("SUBSCRIBE") and not t.recorder.used("PSUBSCRIBE"):
+            t.fail(
+                f"{t.last_call} used SUBSCRIBE, which listens to the one channel literally named 'orders:*' "
+                "(nobody publishes there). To receive every channel that matches a glob pattern, use "
+                "pubsub.psubscribe(pattern)."
+            )
+        if not isinstance(value, list):
+            t.fail(f"{t.last_call} returned {_short(value, 60)}; return a list of (channel, data) pairs.")
+        pairs = [tuple(item) if isinstance(item, (list, tuple)) else item for item in value]
+        expected = [(channel, data) for channel, data in ORDER_EVENTS if channel.startswith("orders:")][:3]
+        if not pairs:
+            t.fail(
+                f"{t.last_call} returned [] although {expected} were published on matching channels: a pattern "
+                "subscription delivers messages of type 'pmessage' (not 'message'), so keep those."
+            )
+        if any(not isinstance(pair, tuple) or len(pair) != 2 for pair in pairs):
+            t.fail(
+                f"{t.last_call} returned {_short(value, 90)}; each item should be a (channel, data) pair such as "
+                "('orders:eu', 'o1')."
+            )
+        if any(not isinstance(data, str) for _, data in pairs):
+            t.fail(
+                f"{t.last_call} returned {_short(value, 90)}: the items with a number are subscription "
+                "confirmations (type 'psubscribe'), not messages. Keep only type 'pmessage', or create the PubSub "
+                "with r.pubsub(ignore_subscribe_messages=True)."
+            )
+        if pairs and pairs[0][0] == "orders:*":
+            t.fail(
+                f"{t.last_call} returned {_short(value, 90)}: 'orders:*' is message['pattern'], the pattern you "
+                "subscribed with; the channel each message was published on is message['channel']."
+            )
+        if pairs != expected:
+            t.fail(
+                f"{t.last_call} returned {_short(value, 90)}; expected {expected}: the first {len(expected)} "
+                "messages on channels matching orders:*, in order (users:1 and orders do not match)."
+            )
+        if _still_subscribed(t, "orders:probe", pattern=True):
+            t.fail(
+                f"When {t.last_call} returned, its PubSub still held the pattern subscription orders:*. "
+                "pubsub.unsubscribe() only drops channels from SUBSCRIBE: call pubsub.punsubscribe() (or "
+                "pubsub.close()) before returning."
+            )
+        value, _ = _bounded_call(t, 1.1, 0.1, "nobody:*", 1, 0.1)
+        if value != []:
+            t.fail(f"Nobody published on nobody:*, yet {t.last_call} returned {_short(value, 60)}; expected [].")
+    finally:
+        _close_all(kept)
+    return "collect_pattern receives every matching channel, reports the real channel names, and punsubscribes."
+
+
+# -- pubsub.announce -----------------------------------------------------------------------------------
+def announce(r, room, text, keep=50):
+    history = f"chat:{room}:history"
+    with r.pipeline() as pipe:  # one round trip for all three commands
+        pipe.publish(f"chat:{room}", text)  # live: whoever is subscribed right now
+        pipe.rpush(history, text)  # durable: newest at the end
+        pipe.ltrim(history, -keep, -1)  # keep only the newest `keep`
+        receivers, _, _ = pipe.execute()
+    return receivers
+
+
+def _publish_only(r, room, text, keep=50):
+    return r.publish(f"chat:{room}", text)
+
+
+def _no_cap(r, room, text, keep=50):
+    with r.pipeline() as pipe:
+        pipe.publish(f"chat:{room}", text)
+        pipe.rpush(f"chat:{room}:history", text)
+        receivers, _ = pipe.execute()
+    return receivers
+
+
+def _keeps_one_too_many(r, room, text, keep=50):
+    with r.pipeline() as pipe:
+        pipe.publish(f"chat:{room}", text)
+        pipe.rpush(f"chat:{room}:history", text)
+        pipe.ltrim(f"chat:{room}:history", -keep - 1, -1)
+        receivers, _, _ = pipe.execute()
+    return receivers
+
+
+def _three_round_trips(r, room, text, keep=50):
+    receivers = r.publish(f"chat:{room}", text)
+    r.rpush(f"chat:{room}:history", text)
+    r.ltrim(f"chat:{room}:history", -keep, -1)
+    return receivers
+
+
+def _newest_first(r, room, text, keep=50):
+    with r.pipeline() as pipe:
+        pipe.publish(f"chat:{room}", text)
+        pipe.lpush(f"chat:{room}:history", text)
+        pipe.ltrim(f"chat:{room}:history", 0, keep - 1)
+        receivers, _, _ = pipe.execute()
+    return receivers
+
+
+def _returns_pipeline_replies(r, room, text, keep=50):
+    with r.pipeline() as pipe:
+        pipe.publish(f"chat:{room}", text)
+        pipe.rpush(f"chat:{room}:history", text)
+        pipe.ltrim(f"chat:{room}:history", -keep, -1)
+        return pipe.execute()
+
+
+def _published_channels(t: Trial) -> list[str]:
+    return [command[1] for command in t.sent if command and command[0].upper() == "PUBLISH" and len(command) > 1]
+
+
+def _expect_history(t: Trial, key: str, expected: list[str], keep: int, text: str) -> None:
+    kind = str(t.admin.type(key))
+    if kind == "none":
+        t.fail(
+            f"After {t.last_call}, {key} does not exist, so a client that was offline when {text!r} was "
+            "published can never catch up: pub/sub keeps nothing. Also RPUSH each message onto that list."
+        )
+    if kind != "list":
+        t.fail(f"After {t.last_call}, {key} holds a {kind}; keep the history in a list (RPUSH).")
+    history = t.admin.lrange(key, 0, -1)
+    if text not in history:
+        t.fail(
+            f"After {t.last_call}, {key} is {_short(history, 80)} and does not contain {text!r}, so a client that "
+            "was offline when it was published can never catch up (pub/sub keeps nothing): RPUSH it onto the "
+            "history too."
+        )
+    if history and history[0] == text and history[-1] != text:
+        t.fail(
+            f"After {t.last_call}, {key} is {_short(history, 80)}: the newest message is first. Append with RPUSH "
+            "(newest at the end, like a chat log) and trim with LTRIM key -keep -1."
+        )
+    if len(history) > keep:
+        if t.recorder.used("LTRIM"):
+            t.fail(
+                f"After {t.last_call}, {key} holds {len(history)} messages, more than keep={keep}: check the LTRIM "
+                "range, LTRIM key -keep -1 keeps exactly the last keep items."
+            )
+        t.fail(
+            f"After {t.last_call}, {key} holds {len(history)} messages although keep={keep}: without a cap the "
+            "history grows without limit. Trim it in the same pipeline with LTRIM key -keep -1."
+        )
+    if history != expected:
+        t.fail(f"After {t.last_call}, {key} is {_short(history, 90)}; expected {_short(expected, 90)}.")
+
+
+def _expect_receivers(t: Trial, value: Any, expected: int) -> None:
+    if isinstance(value, list):
+        t.fail(
+            f"{t.last_call} returned the list of pipeline replies {_short(value, 60)}; return only PUBLISH's reply "
+            f"(the first item), the number of subscribers that received the message: {expected} here."
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        t.fail(f"{t.last_call} returned {_short(value, 60)}; return PUBLISH's reply, an int ({expected} here).")
+    if value != expected:
+        t.fail(
+            f"{t.last_call} returned {value}; PUBLISH's reply is the number of subscribers that received the "
+            f"message, {expected} here. Return that reply."
+        )
+
+
+def check_announce(t: Trial) -> str:
+    _wait_until_quiet(t, ["chat:lobby", "chat:empty-room"])
+    listener = t.client().pubsub()
+    try:
+        listener.subscribe("chat:lobby")
+        confirmation = listener.get_message(timeout=2)
+        t.expect(confirmation is not None, "The check could not subscribe its listener; run the check again.")
+        t.admin.rpush("chat:lobby:history", "m1", "m2", "m3")
+        receivers = t.call("lobby", "hello", 3)
+        heard = listener.get_message(timeout=0.5)
+        if heard is None or heard.get("data") != "hello":
+            channels = _published_channels(t)
+            where = f"you published on {channels}" if channels else "nothing was published"
+            t.fail(
+                f"A client subscribed to chat:lobby did not receive 'hello' from {t.last_call} ({where}): "
+                "PUBLISH the text on the channel chat:<room>."
+            )
+        _expect_history(t, "chat:lobby:history", ["m2", "m3", "hello"], 3, "hello")
+        _expect_receivers(t, receivers, 1)
+        if t.round_trips != 1:
+            t.fail(
+                f"{t.last_call} made {t.round_trips} round trips; queue PUBLISH, RPUSH and LTRIM on one "
+                "r.pipeline() and execute() them together, so the live and the durable copy leave in one go."
+            )
+    finally:
+        listener.close()
+
+    receivers = t.call("empty-room", "anyone?", 3)
+    _expect_history(t, "chat:empty-room:history", ["anyone?"], 3, "anyone?")
+    _expect_receivers(t, receivers, 0)
+
+    t.admin.rpush("chat:busy:history", *[f"old{number}" for number in range(60)])
+    t.call("busy", "new")
+    history = t.admin.lrange("chat:busy:history", 0, -1)
+    if len(history) != 50 or history[-1] != "new":
+        t.fail(
+            f"After {t.last_call} (keep left at its default), chat:busy:history holds {len(history)} messages "
+            f"ending with {history[-1]!r}; expected the newest 50, ending with 'new': use the keep parameter."
+        )
+    return "announce publishes live, appends to a capped history, in one round trip, and returns the receivers."
+
+
+EXERCISES = [
+    Exercise(
+        id="pubsub.collect_messages",
+        title="Collect messages within a deadline",
+        signature="collect_messages(r, channel: str, count: int, timeout: float) -> list[str]",
+        task="Subscribe to channel and return the data of the first count messages published after subscribing, "
+        "waiting at most timeout seconds in all (return what arrived if fewer). Subscription confirmations are "
+        "not messages. Unsubscribe before returning.",
+        checker=check_collect_messages,
+        reference=collect_messages,
+        hints=(
+            "pubsub = r.pubsub(ignore_subscribe_messages=True); pubsub.subscribe(channel). Then loop on "
+            "pubsub.get_message(timeout=...), which returns None when nothing arrived in time.",
+            "One deadline for the whole call: deadline = time.monotonic() + timeout before the loop, and each "
+            "wait is get_message(timeout=deadline - time.monotonic()). Stop at count messages or at the deadline.",
+            "Keep message['data'] of messages whose type is 'message', and put pubsub.unsubscribe() and "
+            "pubsub.close() in a finally block so they run however the loop ends.",
+        ),
+        mutants=(
+            Mutant(_includes_confirmation, "subscribe confirmation"),
+            Mutant(_returns_message_dicts, "message['data']"),
+            Mutant(_ignores_count, "stop as soon as count"),
+            Mutant(_never_unsubscribes, "was still subscribed to news"),
+            Mutant(_listens_forever, "block until the next message"),
+            Mutant(_timeout_per_message, "is for the whole call"),
+            Mutant(_gives_up_at_first_none, "gave up after"),
+        ),
+    ),
+    Exercise(
+        id="pubsub.collect_pattern",
+        title="Subscribe to a pattern",
+        signature="collect_pattern(r, pattern: str, count: int, timeout: float) -> list[tuple[str, str]]",
+        task="Subscribe to the glob pattern (e.g. 'orders:*') and return (channel, data) for the first count "
+        "messages published on matching channels, waiting at most timeout seconds in all. Drop the pattern "
+        "subscription before returning.",
+        checker=check_collect_pattern,
+        reference=collect_pattern,
+        hints=(
+            "pubsub.psubscribe(pattern) subscribes to every channel that matches; messages then arrive with "
+            "type 'pmessage'.",
+            "A pmessage has 'pattern' (what you subscribed with), 'channel' (where it was published) and 'data'.",
+            "Loop on get_message(timeout=deadline - time.monotonic()) as in collect_messages, and finish with "
+            "pubsub.punsubscribe() (unsubscribe() only drops channels) and pubsub.close().",
+        ),
+        mutants=(
+            Mutant(_subscribes_literally, "literally named"),
+            Mutant(_keeps_type_message_only, "'pmessage'"),
+            Mutant(_returns_pattern_not_channel, "message['channel']"),
+            Mutant(_unsubscribe_keeps_the_pattern, "punsubscribe"),
+            Mutant(_includes_psubscribe_confirmation, "subscription confirmations"),
+        ),
+    ),
+    Exercise(
+        id="pubsub.announce",
+        title="Live and durable: publish and keep a capped history",
+        signature="announce(r, room: str, text: str, keep: int = 50) -> int",
+        task="Publish text on the channel chat:<room> for the clients listening now, and append it to the list "
+        "chat:<room>:history (newest at the end) keeping only the newest keep messages, all in one round trip. "
+        "Return how many subscribers received it.",
+        checker=check_announce,
+        reference=announce,
+        hints=(
+            "Three commands: PUBLISH chat:<room> text, RPUSH chat:<room>:history text, LTRIM with a range that "
+            "keeps the last keep items.",
+            "LTRIM key -keep -1 keeps the last keep items. Queue the three commands on r.pipeline() and call "
+            "execute() once: one round trip.",
+            "execute() returns one reply per command, in order; PUBLISH's reply (the first) is the number of "
+            "subscribers that received the message.",
+        ),
+        mutants=(
+            Mutant(_publish_only, "pub/sub keeps nothing"),
+            Mutant(_no_cap, "grows without limit"),
+            Mutant(_keeps_one_too_many, "check the LTRIM range"),
+            Mutant(_three_round_trips, "round trips"),
+            Mutant(_newest_first, "the newest message is first"),
+            Mutant(_returns_pipeline_replies, "list of pipeline replies"),
+        ),
+    ),
+]
