@@ -5,8 +5,32 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
+import redis
 from fakeredis import TcpFakeServer
+from fakeredis._clients._tcp_server import TCPFakeRequestHandler
+
+
+class _CourseRequestHandler(TCPFakeRequestHandler):
+    """fakeredis' TCP handler, made to behave like a real server in two ways the lessons depend on."""
+
+    def setup(self) -> None:
+        # Without TCP_NODELAY, a request with several replies (a pipeline, MULTI/EXEC) stalls ~40 ms on
+        # Nagle's algorithm, and pipelines would look slower than single commands.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+        read_response = self.current_client.read_response
+
+        def reply_with_errors(*args: Any, **kwargs: Any) -> Any:
+            # A real server answers a failing command with an error reply and keeps the connection;
+            # the stock handler hangs up instead, which breaks EXECABORT, Lua errors and pipelines.
+            try:
+                return read_response(*args, **kwargs)
+            except redis.ResponseError as error:
+                return error
+
+        self.current_client.read_response = reply_with_errors  # type: ignore[method-assign]
 
 
 def free_port() -> int:
@@ -28,6 +52,7 @@ class EmbeddedServer:
     def start(self) -> EmbeddedServer:
         """Bind a free loopback port and start serving; returns self."""
         server = TcpFakeServer((self.host, self.port), server_type="redis")
+        server.RequestHandlerClass = _CourseRequestHandler
         # Daemon handler threads: a client left open in a notebook must not keep the kernel alive at exit.
         server.daemon_threads = True
         server.block_on_close = False

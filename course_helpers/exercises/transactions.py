@@ -1,0 +1,700 @@
+"""08-transactions: MULTI/EXEC, WATCH with retries, and Lua scripts as the ways to change data atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from .._exercise import Exercise, Mutant
+from .._trial import Trial
+from .._wire import Command, Recorder
+
+NOTEBOOK = "08-transactions"
+
+# Commands that change nothing, or only wrap others (a script's own commands run inside the server).
+_NOT_WRITES = {
+    "GET",
+    "MGET",
+    "HGET",
+    "HGETALL",
+    "HMGET",
+    "LRANGE",
+    "LLEN",
+    "EXISTS",
+    "TYPE",
+    "TTL",
+    "PTTL",
+    "PING",
+    "WATCH",
+    "UNWATCH",
+    "MULTI",
+    "EXEC",
+    "DISCARD",
+    "SCRIPT",
+    "EVAL",
+    "EVALSHA",
+    "EVAL_RO",
+    "EVALSHA_RO",
+    "FCALL",
+    "FUNCTION",
+}
+_READS = {"GET", "MGET"}
+# What may be sent between the reads and the first write without being a write itself.
+_QUIET = {"GET", "MGET", "EXISTS", "TYPE", "PING", "WATCH", "UNWATCH"}
+
+
+# -- private helpers (the engine's inject_once fires after the first read; these fire before the first write) --
+def _inject_between_read_and_write(
+    t: Trial, action: Callable[[redis.Redis], Any]
+) -> tuple[dict[str, bool], Callable[[], None]]:
+    """Run action(admin) once, just before the learner's first write that follows a read (GET/MGET).
+
+    Unlike t.inject_once(after=["GET"]), which fires before the send right after the first GET, this waits
+    until every read of the call has been made, so a value read from any key is stale when the write lands.
+    Returns (state, remove): state["fired"] tells whether it ran; remove() unhooks it.
+    """
+    state = {"fired": False}
+
+    def hook(commands: list[Command], recorder: Recorder) -> None:
+        if state["fired"] or not any(name in _READS for name in recorder.names):
+            return
+        if all(command and command[0].upper() in _QUIET for command in commands):
+            return
+        state["fired"] = True
+        action(t.admin)
+
+    remove = t.recorder.add_hook(hook)
+    return state, remove
+
+
+def _loose_writes(commands: list[Command]) -> list[Command]:
+    """The write commands sent outside any MULTI ... EXEC block (a script counts as one atomic write)."""
+    inside = False
+    loose: list[Command] = []
+    for command in commands:
+        name = command[0].upper() if command else ""
+        if name == "MULTI":
+            inside = True
+        elif name in ("EXEC", "DISCARD"):
+            inside = False
+        elif not inside and name not in _NOT_WRITES:
+            loose.append(command)
+    return loose
+
+
+def _word(command: Command) -> str:
+    return command[0].upper() if command else "?"
+
+
+# -- transactions.place_order --------------------------------------------------------------------------
+def place_order(r, order_id, user, total):
+    with r.pipeline() as pipe:  # transaction=True by default: sent as MULTI ... EXEC
+        pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+        pipe.rpush(f"orders:{user}", order_id)
+        pipe.incrby("revenue", total)
+        _, _, revenue = pipe.execute()  # one reply per queued command, in order
+    return revenue
+
+
+def _separate_commands(r, order_id, user, total):
+    r.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+    r.rpush(f"orders:{user}", order_id)
+    return r.incrby("revenue", total)
+
+
+def _non_transactional_pipeline(r, order_id, user, total):
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+    pipe.rpush(f"orders:{user}", order_id)
+    pipe.incrby("revenue", total)
+    return pipe.execute()[-1]
+
+
+def _returns_execute_list(r, order_id, user, total):
+    pipe = r.pipeline()
+    pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+    pipe.rpush(f"orders:{user}", order_id)
+    pipe.incrby("revenue", total)
+    return pipe.execute()
+
+
+def _newest_first(r, order_id, user, total):
+    pipe = r.pipeline()
+    pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+    pipe.lpush(f"orders:{user}", order_id)
+    pipe.incrby("revenue", total)
+    return pipe.execute()[-1]
+
+
+def _overwrites_revenue(r, order_id, user, total):
+    pipe = r.pipeline()
+    pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+    pipe.rpush(f"orders:{user}", order_id)
+    pipe.set("revenue", total)
+    pipe.execute()
+    return total
+
+
+def _two_transactions(r, order_id, user, total):
+    r.pipeline().hset(f"order:{order_id}", mapping={"user": user, "total": total}).execute()
+    pipe = r.pipeline()
+    pipe.rpush(f"orders:{user}", order_id)
+    pipe.incrby("revenue", total)
+    return pipe.execute()[-1]
+
+
+def _order_state(t: Trial, order_id: str, user: str) -> tuple[dict[str, str], list[str], int]:
+    revenue = t.admin.get("revenue")
+    return t.admin.hgetall(f"order:{order_id}"), t.admin.lrange(f"orders:{user}", 0, -1), int(revenue or 0)
+
+
+def _order_observer(
+    t: Trial, order_id: str, user: str, revenue_after: int, glimpses: list[str]
+) -> Callable[[list[Command], Recorder], None]:
+    """A hook: before each of the learner's sends after their first write, another client looks at the order."""
+
+    def observe(_commands: list[Command], recorder: Recorder) -> None:
+        if glimpses or not any(name not in _NOT_WRITES for name in recorder.names):
+            return
+        fields, listed, revenue = _order_state(t, order_id, user)
+        parts = {
+            f"order:{order_id} exists": bool(fields),
+            f"orders:{user} lists {order_id}": order_id in listed,
+            "revenue includes it": revenue == revenue_after,
+        }
+        if len(set(parts.values())) > 1:
+            glimpses.append("; ".join(f"{part}: {'yes' if done else 'no'}" for part, done in parts.items()))
+
+    return observe
+
+
+def check_place_order(t: Trial) -> str:
+    revenue_before = 0
+    orders: dict[str, list[str]] = {}
+    for order_id, user, total in (("1001", "ada", 30), ("1002", "ada", 12), ("1003", "grace", 8)):
+        glimpses: list[str] = []
+        observe = _order_observer(t, order_id, user, revenue_before + total, glimpses)
+        remove = t.recorder.add_hook(observe)
+        try:
+            result = t.call(order_id, user, total)
+        finally:
+            remove()
+        call = t.last_call
+        expected_revenue = revenue_before + total
+        if glimpses:
+            t.fail(
+                f"Between two of the round trips of {call}, another client looked and saw a half-placed order "
+                f"({glimpses[0]}). Send the three writes together in one transaction: queue them on "
+                "r.pipeline() (MULTI ... EXEC) and call execute() once."
+            )
+        loose = _loose_writes(t.sent)
+        if loose:
+            names = ", ".join(_word(command) for command in loose)
+            if t.round_trips == 1:
+                t.fail(
+                    f"{call} sent {names} in one round trip but without MULTI/EXEC, so Redis does not promise to "
+                    "run them together: that is what pipeline(transaction=False) does. Use r.pipeline() (its "
+                    "default transaction=True wraps the commands in MULTI ... EXEC)."
+                )
+            t.fail(
+                f"{call} sent {names} outside a transaction, so another client can see the order half-placed. "
+                "Queue all three writes on one r.pipeline() and call execute() once."
+            )
+        if result is None:
+            t.fail(
+                f"{call} returned None; return the new revenue, the reply of INCRBY: execute() returns one "
+                "reply per queued command, in order, so it is the last item of that list."
+            )
+        if isinstance(result, (list, tuple)):
+            t.fail(
+                f"{call} returned {list(result)!r}, the whole list execute() gives back; return only the new "
+                f"revenue ({expected_revenue}), the INCRBY reply: the last item of that list."
+            )
+        if isinstance(result, bool) or not isinstance(result, int):
+            t.fail(
+                f"{call} returned {result!r} ({type(result).__name__}); return the INCRBY reply, which is already "
+                f"an int ({expected_revenue})."
+            )
+        fields, listed, revenue = _order_state(t, order_id, user)
+        t.expect_equal(fields, {"user": user, "total": str(total)}, f"After {call}, HGETALL order:{order_id}")
+        orders.setdefault(user, []).append(order_id)
+        if listed != orders[user]:
+            if listed == orders[user][::-1]:
+                t.fail(
+                    f"After {call}, orders:{user} is {listed!r}: newest first. RPUSH appends at the end, so the "
+                    f"list keeps the order in which orders were placed: {orders[user]!r}."
+                )
+            t.fail(f"After {call}, LRANGE orders:{user} 0 -1: expected {orders[user]!r}, got {listed!r}.")
+        if revenue != expected_revenue:
+            t.fail(
+                f"After {call}, revenue is {revenue}, expected {expected_revenue} (it was {revenue_before} before): "
+                "add the order's total with INCRBY instead of replacing the value."
+            )
+        t.expect_equal(result, expected_revenue, f"{call} return value (the revenue after this order)")
+        revenue_before = expected_revenue
+    return "place_order writes the order, the user's list and the revenue in one MULTI/EXEC transaction."
+
+
+# -- transactions.transfer ------------------------------------------------------------------------------
+def transfer(r, src, dst, amount):
+    src_key, dst_key = f"balance:{src}", f"balance:{dst}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(src_key)  # EXEC will fail if another client changes src from here on
+                balance = int(pipe.get(src_key) or 0)  # after watch(), commands run at once
+                if balance < amount:
+                    pipe.unwatch()
+                    return False
+                pipe.multi()  # from here on, commands are queued
+                pipe.decrby(src_key, amount)
+                pipe.incrby(dst_key, amount)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue  # src changed between our read and EXEC: read it again and retry
+
+
+def _no_watch(r, src, dst, amount):
+    balance = int(r.get(f"balance:{src}") or 0)
+    if balance < amount:
+        return False
+    pipe = r.pipeline()
+    pipe.set(f"balance:{src}", balance - amount)
+    pipe.incrby(f"balance:{dst}", amount)
+    pipe.execute()
+    return True
+
+
+def _gives_up_on_watch_error(r, src, dst, amount):
+    src_key, dst_key = f"balance:{src}", f"balance:{dst}"
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(src_key)
+            balance = int(pipe.get(src_key) or 0)
+            if balance < amount:
+                return False
+            pipe.multi()
+            pipe.decrby(src_key, amount)
+            pipe.incrby(dst_key, amount)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False
+
+
+def _raises_watch_error(r, src, dst, amount):
+    src_key, dst_key = f"balance:{src}", f"balance:{dst}"
+    with r.pipeline() as pipe:
+        pipe.watch(src_key)
+        balance = int(pipe.get(src_key) or 0)
+        if balance < amount:
+            return False
+        pipe.multi()
+        pipe.decrby(src_key, amount)
+        pipe.incrby(dst_key, amount)
+        pipe.execute()
+        return True
+
+
+def _no_balance_check(r, src, dst, amount):
+    pipe = r.pipeline()
+    pipe.decrby(f"balance:{src}", amount)
+    pipe.incrby(f"balance:{dst}", amount)
+    pipe.execute()
+    return True
+
+
+def _check_outside_transaction(r, src, dst, amount):
+    if int(r.get(f"balance:{src}") or 0) < amount:
+        return False
+    pipe = r.pipeline()  # MULTI/EXEC, but nothing watched: the check above may be stale by now
+    pipe.decrby(f"balance:{src}", amount)
+    pipe.incrby(f"balance:{dst}", amount)
+    pipe.execute()
+    return True
+
+
+def _returns_none(r, src, dst, amount):
+    def move(pipe):
+        balance = int(pipe.get(f"balance:{src}") or 0)
+        if balance >= amount:
+            pipe.multi()
+            pipe.decrby(f"balance:{src}", amount)
+            pipe.incrby(f"balance:{dst}", amount)
+
+    r.transaction(move, f"balance:{src}")
+
+
+def _refuses_exact_balance(r, src, dst, amount):
+    src_key, dst_key = f"balance:{src}", f"balance:{dst}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(src_key)
+                if int(pipe.get(src_key) or 0) <= amount:
+                    return False
+                pipe.multi()
+                pipe.decrby(src_key, amount)
+                pipe.incrby(dst_key, amount)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def _watches_only_src(r, src, dst, amount):
+    src_key, dst_key = f"balance:{src}", f"balance:{dst}"
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(src_key)
+                balance = int(pipe.get(src_key) or 0)
+                target = int(pipe.get(dst_key) or 0)  # read but not watched
+                if balance < amount:
+                    return False
+                pipe.multi()
+                pipe.set(src_key, balance - amount)
+                pipe.set(dst_key, target + amount)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def _balances_text(balances: dict[str, int | None]) -> str:
+    return ", ".join(f"balance:{name}={'(missing)' if value is None else value}" for name, value in balances.items())
+
+
+def _transfer_case(
+    t: Trial,
+    before: dict[str, int | None],
+    src: str,
+    dst: str,
+    amount: int,
+    concurrent: tuple[str, int] | None = None,
+) -> None:
+    """Run one transfer; concurrent=(name, delta) is another client's INCRBY landing between read and write."""
+    for key in t.admin.scan_iter("balance:*"):
+        t.admin.delete(key)
+    for name, value in before.items():
+        if value is not None:
+            t.admin.set(f"balance:{name}", value)
+    state, remove = {"fired": False}, lambda: None
+    if concurrent is not None:
+        name, delta = concurrent
+        state, remove = _inject_between_read_and_write(t, lambda admin: admin.incrby(f"balance:{name}", delta))
+    try:
+        result, error = t.try_call(src, dst, amount, expected=(redis.WatchError,))
+    finally:
+        remove()
+    call = t.last_call
+    names = list(before)
+    after: dict[str, int | None] = {
+        name: None if value is None else int(value)
+        for name, value in zip(names, t.admin.mget([f"balance:{name}" for name in names]), strict=True)
+    }
+
+    # What a correct transfer leaves: the concurrent write (if it landed) happened first, then the transfer.
+    effective = dict(before)
+    story = ""
+    if concurrent is not None and state["fired"]:
+        name, delta = concurrent
+        effective[name] = (effective[name] or 0) + delta
+        verb = f"deposited {delta} into" if delta > 0 else f"withdrew {-delta} from"
+        story = (
+            f" Between your read and your write, another client {verb} balance:{name} "
+            f"(INCRBY balance:{name} {delta}), so a correct transfer sees {_balances_text(effective)}."
+        )
+    enough = (effective[src] or 0) >= amount
+    expected = dict(effective)
+    if enough:
+        expected[src] = (effective[src] or 0) - amount
+        expected[dst] = (effective[dst] or 0) + amount
+    situation = f"Before the call: {_balances_text(before)}.{story}"
+
+    if error is not None:
+        t.fail(
+            f"{call} raised WatchError. {situation} The WatchError only says that another client changed a "
+            "watched key, so EXEC did nothing; a transfer must not fail because of that: catch "
+            "redis.WatchError and retry from the WATCH (a `while True:` loop), or let "
+            "r.transaction(func, key) retry for you."
+        )
+    if result is None:
+        t.fail(
+            f"{call} returned None. Return True when the money moved and False when balance:{src} holds less "
+            "than amount."
+        )
+    if not isinstance(result, bool):
+        t.fail(f"{call} returned {result!r} ({type(result).__name__}); return the bool True or False.")
+    if enough and result is False and after == effective:
+        if story:
+            t.fail(
+                f"{call} returned False and moved nothing. {situation} That concurrent change made EXEC fail "
+                "(WatchError), which is WATCH doing its job; your code gave up instead of trying again. On "
+                "WatchError, loop back: WATCH, re-read the balance, check it, and run MULTI/EXEC again."
+            )
+        have = effective[src] or 0
+        exact = ", exactly the amount, which is" if have == amount else ","
+        t.fail(
+            f"{call} returned False, but balance:{src} holds {have}{exact} enough to send {amount}. Refuse only "
+            "when the balance is less than amount (balance < amount)."
+        )
+    negative = [name for name, value in after.items() if value is not None and value < 0 <= (effective[name] or 0)]
+    if negative:
+        advice = (
+            "Your balance check used a value read before that withdrawal and nothing stopped the write: WATCH "
+            f"balance:{src} before you read it, so EXEC fails (WatchError) when it changes, and retry with the "
+            "fresh balance."
+            if story
+            else "Read the balance first and return False, writing nothing, when it is less than amount."
+        )
+        t.fail(
+            f"{call} overdrew the account: {situation} Expected {_balances_text(expected)}, got "
+            f"{_balances_text(after)}. {advice}"
+        )
+    if after != expected:
+        if story:
+            t.fail(
+                f"{call} lost the other client's update. {situation} Expected {_balances_text(expected)}, got "
+                f"{_balances_text(after)}: your code wrote a balance computed from a value read before that "
+                "change. WATCH every key whose old value you use before reading it and write inside "
+                "MULTI/EXEC (retrying on WatchError), or let Redis do the arithmetic with DECRBY/INCRBY."
+            )
+        t.fail(f"After {call}: expected {_balances_text(expected)}, got {_balances_text(after)}. {situation}")
+    t.expect_equal(result, enough, f"{call} with {_balances_text(effective)}, the return value")
+
+
+def check_transfer(t: Trial) -> str:
+    _transfer_case(t, {"alice": 100, "bob": 20}, "alice", "bob", 30)
+    _transfer_case(t, {"alice": 10, "bob": 0}, "alice", "bob", 30)
+    _transfer_case(t, {"alice": 30, "bob": 5}, "alice", "bob", 30)
+    _transfer_case(t, {"alice": 50, "carol": None}, "alice", "carol", 5)
+    _transfer_case(t, {"dave": None, "alice": 50}, "dave", "alice", 5)
+    # Concurrent writes that land between the learner's read and write.
+    _transfer_case(t, {"alice": 100, "bob": 0}, "alice", "bob", 30, concurrent=("alice", 50))
+    _transfer_case(t, {"alice": 50, "bob": 0}, "alice", "bob", 40, concurrent=("alice", -30))
+    _transfer_case(t, {"alice": 100, "bob": 10}, "alice", "bob", 30, concurrent=("bob", 5))
+    return (
+        "transfer moves money atomically, refuses overdrafts, and keeps every concurrent deposit and "
+        "withdrawal, retrying when WATCH aborts it."
+    )
+
+
+# -- transactions.compare_and_set ----------------------------------------------------------------------
+def compare_and_set(r, key, expected, new):
+    script = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then
+        redis.call('SET', KEYS[1], ARGV[2])
+        return 1
+    end
+    return 0
+    """
+    return r.eval(script, 1, key, expected, new) == 1
+
+
+def _get_then_set(r, key, expected, new):
+    if r.get(key) == expected:
+        r.set(key, new)
+        return True
+    return False
+
+
+def _sets_unconditionally(r, key, expected, new):
+    r.set(key, new)
+    return True
+
+
+def _returns_lua_number(r, key, expected, new):
+    script = r.register_script(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0"
+    )
+    return script(keys=[key], args=[expected, new])
+
+
+def _creates_missing_key(r, key, expected, new):
+    script = """
+    local current = redis.call('GET', KEYS[1])
+    if current == false or current == ARGV[1] then
+        redis.call('SET', KEYS[1], ARGV[2])
+        return 1
+    end
+    return 0
+    """
+    return r.eval(script, 1, key, expected, new) == 1
+
+
+def _watch_instead_of_lua(r, key, expected, new):
+    def swap(pipe):
+        if pipe.get(key) != expected:
+            return False
+        pipe.multi()
+        pipe.set(key, new)
+        return True
+
+    return r.transaction(swap, key, value_from_callable=True)
+
+
+def _script_trips(t: Trial) -> int:
+    """Round trips, counting a script loaded on first use (EVALSHA, SCRIPT LOAD, EVALSHA) as one."""
+    trips = [trip for trip in t.recorder.round_trips if not all(_word(c) == "SCRIPT" for c in trip)]
+    collapsed: list[list[Command]] = []
+    for trip in trips:
+        if collapsed and trip == collapsed[-1] and all(_word(c) == "EVALSHA" for c in trip):
+            continue  # the retry after NOSCRIPT
+        collapsed.append(trip)
+    return len(collapsed)
+
+
+def _cas_case(t: Trial, before: str | None, expected: str, new: str, concurrent: str | None = None) -> str:
+    key = "config:mode"
+    t.admin.delete(key)
+    if before is not None:
+        t.admin.set(key, before)
+    state, remove = {"fired": False}, lambda: None
+    if concurrent is not None:
+        state, remove = _inject_between_read_and_write(t, lambda admin: admin.set(key, concurrent))
+    try:
+        result = t.call(key, expected, new)
+    finally:
+        remove()
+    call = t.last_call
+    current = before
+    story = ""
+    if state["fired"]:
+        current = concurrent
+        story = (
+            f" Between your read and your write another client ran SET {key} {concurrent}, so at the moment of "
+            f"the write the value was {concurrent!r}."
+        )
+    should_swap = current == expected
+    after = t.admin.get(key)
+    wanted = new if should_swap else current
+    shown = "(missing)" if before is None else repr(before)
+    if result is None:
+        t.fail(f"{call} returned None: return True when the value was replaced and False when it was not.")
+    if not isinstance(result, bool):
+        t.fail(
+            f"{call} returned {result!r} ({type(result).__name__}), not a bool. A Lua script's `return 1` reaches "
+            "Python as the int 1: compare it (== 1) or wrap it in bool(...) to return True or False."
+        )
+    if after != wanted:
+        if story:
+            t.fail(
+                f"{call} overwrote another client's change: {key} was {shown}.{story} Expected it to stay "
+                f"{current!r} and the call to return False, got {after!r}: a lost update, because the check and "
+                "the write were two separate commands. Do both inside one Lua script (r.eval or "
+                "r.register_script): Redis runs a script as one atomic step."
+            )
+        if before is None and after is not None:
+            t.fail(
+                f"{call} created {key} = {after!r}, but the key did not exist: a missing key is not equal to "
+                f"{expected!r}, so nothing should change (in Lua, GET of a missing key gives false)."
+            )
+        t.fail(
+            f"{call} with {key} = {shown}: expected the value {wanted!r} afterwards, got {after!r}. Replace the "
+            "value only when the current one equals `expected`."
+        )
+    t.expect_equal(result, should_swap, f"{call} with {key} = {shown}, the return value")
+    return call
+
+
+def check_compare_and_set(t: Trial) -> str:
+    _cas_case(t, "blue", "blue", "green")
+    _cas_case(t, "green", "blue", "red")
+    _cas_case(t, None, "blue", "green")
+    _cas_case(t, "v1", "v1", "v3", concurrent="v2")
+    call = _cas_case(t, "blue", "blue", "green")
+    trips = _script_trips(t)
+    if trips > 1:
+        t.fail(
+            f"{call} gave the right answers but made {trips} round trips ({', '.join(t.recorder.names)}). This "
+            "exercise asks for one: put the GET, the comparison and the SET in a Lua script and send it with "
+            "r.eval(script, 1, key, expected, new) or r.register_script(script); the server runs it as one "
+            "atomic step."
+        )
+    return "compare_and_set swaps atomically in one round trip: no other client can slip in between."
+
+
+EXERCISES = [
+    Exercise(
+        id="transactions.place_order",
+        title="Three writes that must appear together",
+        signature="place_order(r, order_id: str, user: str, total: int) -> int",
+        task="In one MULTI/EXEC transaction: store the hash order:<order_id> with fields user and total, append "
+        "order_id to the list orders:<user>, and add total to the integer revenue. Return the new revenue.",
+        checker=check_place_order,
+        reference=place_order,
+        hints=(
+            "r.pipeline() is transactional by default: the commands you queue on it are sent as MULTI ... EXEC "
+            "when you call execute().",
+            "Queue pipe.hset(key, mapping={...}), pipe.rpush(...) and pipe.incrby('revenue', total), then call "
+            "pipe.execute() once.",
+            "execute() returns one reply per queued command, in order: the INCRBY reply, the new revenue, is "
+            "the last one.",
+        ),
+        mutants=(
+            Mutant(_separate_commands, "half-placed order"),
+            Mutant(_two_transactions, "half-placed order"),
+            Mutant(_non_transactional_pipeline, "pipeline(transaction=False)"),
+            Mutant(_returns_execute_list, "the whole list execute() gives back"),
+            Mutant(_newest_first, "newest first"),
+            Mutant(_overwrites_revenue, "instead of replacing the value"),
+        ),
+    ),
+    Exercise(
+        id="transactions.transfer",
+        title="A transfer that survives concurrent writers",
+        signature="transfer(r, src: str, dst: str, amount: int) -> bool",
+        task="Integer balances live at balance:<name> (a missing key means 0). Move amount from src to dst "
+        "atomically and return True; if src holds less than amount, change nothing and return False. Another "
+        "client may change the balances while your function runs: no update may be lost, no account may be "
+        "overdrawn, and a transaction aborted by such a change must be retried.",
+        checker=check_transfer,
+        reference=transfer,
+        hints=(
+            "Reading the balance and writing the new one are separate steps, so another client can change the "
+            "balance in between. WATCH the key before you read it: EXEC then fails if it changed.",
+            "With pipe = r.pipeline(): pipe.watch(key) makes the next commands run at once (read the balance "
+            "with pipe.get), pipe.multi() starts queueing, pipe.execute() sends MULTI ... EXEC.",
+            "When execute() raises redis.WatchError nothing was written: go round a `while True:` loop and do "
+            "it all again. r.transaction(func, key) runs that loop for you; a Lua script is atomic too.",
+        ),
+        mutants=(
+            Mutant(_no_watch, "lost the other client's update"),
+            Mutant(_gives_up_on_watch_error, "gave up instead of trying again"),
+            Mutant(_raises_watch_error, "raised WatchError"),
+            Mutant(_no_balance_check, "overdrew the account"),
+            Mutant(_check_outside_transaction, "WATCH balance:alice before you read it"),
+            Mutant(_returns_none, "returned None"),
+            Mutant(_refuses_exact_balance, "exactly the amount"),
+            Mutant(_watches_only_src, "lost the other client's update"),
+        ),
+    ),
+    Exercise(
+        id="transactions.compare_and_set",
+        title="Compare-and-set with a Lua script",
+        signature="compare_and_set(r, key: str, expected: str, new: str) -> bool",
+        task="Set key to new only if its current value equals expected (a missing key equals nothing), and "
+        "return whether it did. Do it atomically in one round trip: a Lua script.",
+        checker=check_compare_and_set,
+        reference=compare_and_set,
+        hints=(
+            "A Lua script runs inside Redis as one step; no other command runs while it runs. Send one with "
+            "r.eval(script, numkeys, *keys_then_args).",
+            "In the script, KEYS[1] is the key and ARGV[1], ARGV[2] are expected and new; "
+            "redis.call('GET', KEYS[1]) reads the value (false when the key is missing).",
+            "Make the script return 1 when it called SET and 0 otherwise, then return r.eval(...) == 1 so "
+            "Python gets a bool.",
+        ),
+        mutants=(
+            Mutant(_get_then_set, "overwrote another client's change"),
+            Mutant(_sets_unconditionally, "Replace the value only when"),
+            Mutant(_returns_lua_number, "not a bool"),
+            Mutant(_creates_missing_key, "the key did not exist"),
+            Mutant(_watch_instead_of_lua, "round trips"),
+        ),
+    ),
+]
