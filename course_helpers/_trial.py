@@ -47,6 +47,8 @@ class CheckServer:
             self.kind = "real"
             with redis.Redis.from_url(url) as wipe:
                 wipe.flushall()  # a private server the course started for checks, never the learner's
+                # Subscriptions of an earlier check's process may linger a moment after it ended.
+                wipe.client_kill_filter(_type="pubsub", skipme=True)
 
     def client(self, recorder: Recorder | None = None, decode_responses: bool = True) -> redis.Redis:
         """A new client on this server; its commands are recorded when recorder is given."""
@@ -111,21 +113,22 @@ class Trial:
         text = f"{self.function_name}({', '.join(words)})"
         return text if len(text) < 160 else text[:157] + "…)"
 
-    def call(self, *args: Any, within: float | None = None, **kwargs: Any) -> Any:
+    def call(self, *args: Any, within: float | None = None, too_slow: str = "", **kwargs: Any) -> Any:
         """Call the learner's function with the traced client r first; record only this call's commands.
 
-        within: seconds the call may take before the check fails it (for blocking answers).
+        within: seconds the call may take before the check fails it (for blocking answers), with the message
+        too_slow when given (it follows "<call> was still running after N s.").
         """
         self.recorder.clear()
         self.last_call = self.call_text(*args, **kwargs)
         try:
-            return self._call(args, kwargs, within)
+            return self._call(args, kwargs, within, too_slow)
         finally:
             for remove in self._one_shot_hooks:  # an injection that did not fire must not leak into the next call
                 remove()
             self._one_shot_hooks = []
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], within: float | None) -> Any:
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], within: float | None, too_slow: str) -> Any:
         if within is None:
             return self._invoke(args, kwargs)
         box: list[Any] = []
@@ -142,8 +145,12 @@ class Trial:
         worker.join(within)
         if worker.is_alive():
             self.fail(
-                f"{self.last_call} was still running after {within:g} s. A blocking command needs a timeout "
-                "(BLPOP/BRPOP take one in seconds; 0 means wait forever), and a loop needs a way to end."
+                f"{self.last_call} was still running after {within:g} s. "
+                + (
+                    too_slow
+                    or "A blocking command needs a timeout (BLPOP/BRPOP take one in seconds; 0 means wait forever), "
+                    "and a loop needs a way to end."
+                )
             )
         if failure:
             raise failure[0]
@@ -257,33 +264,48 @@ class Trial:
         thread.start()
         return thread
 
-    def when_subscribed(self, channel: str, action: Callable[[Any], object], timeout: float = 5.0) -> threading.Thread:
-        """Run action(another_client) once someone has subscribed to channel (PUBSUB NUMSUB tells)."""
+    def when_subscribed(
+        self, channel: str, action: Callable[[Any], object], timeout: float = 5.0, pattern: bool = False
+    ) -> threading.Thread:
+        """Run action(another_client) once someone listens: to channel (PUBSUB NUMSUB), or with pattern=True
+        to any pattern (PUBSUB NUMPAT)."""
+
+        def listeners(client: redis.Redis) -> int:
+            if pattern:
+                return int(client.pubsub_numpat())
+            return int(dict(client.pubsub_numsub(channel)).get(channel, 0))
 
         def wait_then_act(client: redis.Redis) -> None:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                counts = dict(client.pubsub_numsub(channel))
-                if counts.get(channel, 0) > 0:
+                if listeners(client) > 0:
                     action(client)
                     return
-                time.sleep(0.005)
+                time.sleep(0.003)
 
         return self.in_background(wait_then_act)
 
-    def inject_once(self, after: Iterable[str], action: Callable[[Any], object]) -> dict[str, bool]:
+    def inject_once(
+        self, after: Iterable[str], action: Callable[[Any], object], wait_while: Iterable[str] = ()
+    ) -> dict[str, bool]:
         """Once the learner has sent one of the commands in after, run action(admin) before their next send.
 
-        This is how a concurrent write lands between a read and a write. The injection is armed for the next
-        call() only. Returns a dict whose "fired" tells whether the injection happened.
+        This is how a concurrent write lands between a read and a write. wait_while names commands that do
+        not trigger it (more reads, WATCH): the write then lands just before the learner's first other
+        command, after every read of the call. The injection is armed for the next call() only. Returns a
+        dict whose "fired" tells whether the injection happened.
         """
         names = {name.upper() for name in after}
+        quiet = {name.upper() for name in wait_while}
         state = {"fired": False}
 
-        def hook(_commands: list[Command], recorder: Recorder) -> None:
-            if not state["fired"] and any(name in names for name in recorder.names):
-                state["fired"] = True
-                action(self.admin)
+        def hook(commands: list[Command], recorder: Recorder) -> None:
+            if state["fired"] or not any(name in names for name in recorder.names):
+                return
+            if quiet and all(command and command[0].upper() in quiet for command in commands):
+                return
+            state["fired"] = True
+            action(self.admin)
 
         self._one_shot_hooks.append(self.recorder.add_hook(hook))
         return state

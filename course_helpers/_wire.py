@@ -27,6 +27,31 @@ SERVER_WIDE_COMMANDS = {
 }
 
 
+# Commands that never change data; anything else (including EVAL, a script that may write) counts as a write.
+READ_ONLY_COMMANDS = frozenset(
+    "GET MGET STRLEN GETRANGE EXISTS TYPE TTL PTTL EXPIRETIME HGET HMGET HGETALL HEXISTS HLEN HKEYS HVALS "
+    "HSTRLEN LRANGE LLEN LINDEX LPOS SMEMBERS SISMEMBER SMISMEMBER SCARD SINTER SUNION SDIFF SRANDMEMBER "
+    "ZRANGE ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ZSCORE ZMSCORE ZRANK ZREVRANK ZCARD ZCOUNT XRANGE "
+    "XREVRANGE XLEN SCAN SSCAN HSCAN ZSCAN KEYS DBSIZE PING ECHO WATCH UNWATCH MULTI EXEC DISCARD "
+    "PUBSUB SCRIPT".split()
+)
+
+
+def writes_outside_transactions(commands: Iterable[Command]) -> list[Command]:
+    """The commands that may write and were sent outside MULTI ... EXEC (a script counts: it is a command)."""
+    outside: list[Command] = []
+    in_transaction = False
+    for command in commands:
+        name = command[0].upper() if command else ""
+        if name == "MULTI":
+            in_transaction = True
+        elif name in ("EXEC", "DISCARD"):
+            in_transaction = False
+        elif not in_transaction and name not in READ_ONLY_COMMANDS:
+            outside.append(command)
+    return outside
+
+
 class CourseGuardError(redis.RedisError):
     """A command the course client refuses because it could touch data the course did not create."""
 
