@@ -29,11 +29,65 @@ SERVER_WIDE_COMMANDS = {
 
 # Commands that never change data; anything else (including EVAL, a script that may write) counts as a write.
 READ_ONLY_COMMANDS = frozenset(
-    "GET MGET STRLEN GETRANGE EXISTS TYPE TTL PTTL EXPIRETIME HGET HMGET HGETALL HEXISTS HLEN HKEYS HVALS "
-    "HSTRLEN LRANGE LLEN LINDEX LPOS SMEMBERS SISMEMBER SMISMEMBER SCARD SINTER SUNION SDIFF SRANDMEMBER "
-    "ZRANGE ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ZSCORE ZMSCORE ZRANK ZREVRANK ZCARD ZCOUNT XRANGE "
-    "XREVRANGE XLEN SCAN SSCAN HSCAN ZSCAN KEYS DBSIZE PING ECHO WATCH UNWATCH MULTI EXEC DISCARD "
-    "PUBSUB SCRIPT".split()
+    [
+        "GET",
+        "MGET",
+        "STRLEN",
+        "GETRANGE",
+        "EXISTS",
+        "TYPE",
+        "TTL",
+        "PTTL",
+        "EXPIRETIME",
+        "HGET",
+        "HMGET",
+        "HGETALL",
+        "HEXISTS",
+        "HLEN",
+        "HKEYS",
+        "HVALS",
+        "HSTRLEN",
+        "LRANGE",
+        "LLEN",
+        "LINDEX",
+        "LPOS",
+        "SMEMBERS",
+        "SISMEMBER",
+        "SMISMEMBER",
+        "SCARD",
+        "SINTER",
+        "SUNION",
+        "SDIFF",
+        "SRANDMEMBER",
+        "ZRANGE",
+        "ZREVRANGE",
+        "ZRANGEBYSCORE",
+        "ZREVRANGEBYSCORE",
+        "ZSCORE",
+        "ZMSCORE",
+        "ZRANK",
+        "ZREVRANK",
+        "ZCARD",
+        "ZCOUNT",
+        "XRANGE",
+        "XREVRANGE",
+        "XLEN",
+        "SCAN",
+        "SSCAN",
+        "HSCAN",
+        "ZSCAN",
+        "KEYS",
+        "DBSIZE",
+        "PING",
+        "ECHO",
+        "WATCH",
+        "UNWATCH",
+        "MULTI",
+        "EXEC",
+        "DISCARD",
+        "PUBSUB",
+        "SCRIPT",
+    ]
 )
 
 
