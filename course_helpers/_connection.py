@@ -225,14 +225,15 @@ def forget_backend() -> None:
 def connect(decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
     """A client for the course's database; the first call picks the backend and prints where it is."""
     first = _current is None
-    chosen = backend(quiet=not first)
     if first:
-        from ._classroom_events import join_class_if_linked
         from ._notebook import install_error_feedback
 
-        install_error_feedback()
-        if chosen.kind == "real" and chosen.base_url:
-            join_class_if_linked(chosen.base_url)
+        install_error_feedback()  # before choosing: a bad REDIS_URL is then shown as a sentence, not a traceback
+    chosen = backend(quiet=not first)
+    if first and chosen.kind == "real" and chosen.base_url:
+        from ._classroom_events import join_class_if_linked
+
+        join_class_if_linked(chosen.base_url)
     return chosen.client(decode_responses=decode_responses, **kwargs)
 
 
