@@ -18,6 +18,9 @@ from typing import Any
 
 Outcome = dict[str, Any]
 
+# True only inside a forked check process, where changing global state (time.sleep) harms nothing.
+in_forked_child = False
+
 
 def can_fork() -> bool:
     """True where os.fork exists and works (Linux, macOS; not Windows or Pyodide)."""
@@ -25,6 +28,8 @@ def can_fork() -> bool:
 
 
 def _child(task: Callable[[], Outcome], write_fd: int) -> None:
+    global in_forked_child
+    in_forked_child = True
     # The kernel's stdout is a ZMQ stream owned by threads that do not exist in this child: capture instead.
     captured = io.StringIO()
     sys.stdout = sys.stderr = captured

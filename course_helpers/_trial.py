@@ -11,9 +11,12 @@ from typing import Any, NoReturn
 import fakeredis
 import redis
 
+from . import _sandbox
 from ._embedded import EmbeddedServer
 from ._feedback import describe_exception
 from ._wire import NO_RETRY, Command, Recorder, watched_connection_class
+
+_real_sleep = time.sleep  # the checker's own pauses, untouched by fast_sleep()
 
 
 class CheckFailed(Exception):
@@ -253,7 +256,7 @@ class Trial:
         client = self.client()
 
         def run() -> None:
-            time.sleep(delay)
+            _real_sleep(delay)
             try:
                 action(client)
             except Exception as error:
@@ -281,7 +284,7 @@ class Trial:
                 if listeners(client) > 0:
                     action(client)
                     return
-                time.sleep(0.003)
+                _real_sleep(0.003)
 
         return self.in_background(wait_then_act)
 
@@ -310,6 +313,16 @@ class Trial:
         self._one_shot_hooks.append(self.recorder.add_hook(hook))
         return state
 
+    def fast_sleep(self) -> list[float]:
+        """Make time.sleep return at once for the rest of this check; returns the list of requested pauses.
+
+        Checks run in a throw-away process, so a learner's honest backoff (sleep(2 ** attempt)) costs no time.
+        """
+        pauses: list[float] = []
+        if _sandbox.in_forked_child:  # never in the kernel itself (the thread fallback): sleeps stay real there
+            time.sleep = pauses.append  # type: ignore[assignment]
+        return pauses
+
     def cut_connection_after(self, after: Iterable[str]) -> dict[str, bool]:
         """During the next call: once one of `after` was sent, the learner's next send fails with ConnectionError.
 
@@ -321,15 +334,16 @@ class Trial:
 
         return self.inject_once(after, cut)
 
-    def break_connection(self, times: int) -> FlakyLink:
-        """Make the learner's next `times` sends fail with ConnectionError, as a dropped network would."""
+    def break_connection(self, times: int, error: type[redis.RedisError] = redis.ConnectionError) -> FlakyLink:
+        """Make the learner's next `times` sends fail with error (ConnectionError: a dropped network)."""
         link = FlakyLink(left=times)
+        what = "a network failure" if error is redis.ConnectionError else "a server too slow to answer"
 
         def hook(_commands: list[Command], _recorder: Recorder) -> None:
             link.attempts += 1
             if link.left > 0:
                 link.left -= 1
-                raise redis.ConnectionError("Connection reset by peer (a network failure simulated by the check)")
+                raise error(f"{error.__name__} ({what} simulated by the check)")
 
         link.stop = self.recorder.add_hook(hook)
         return link

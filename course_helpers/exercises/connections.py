@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import redis
 
@@ -31,6 +32,11 @@ def _drops_database_number(url):
 
 def _returns_pool(url):
     return redis.ConnectionPool.from_url(url, decode_responses=True)
+
+
+def _drops_credentials(url):
+    parts = urlsplit(url)
+    return redis.Redis(host=parts.hostname, port=parts.port, db=int(parts.path[1:]), decode_responses=True)
 
 
 def check_make_client(t: Trial) -> str:
@@ -65,7 +71,18 @@ def check_make_client(t: Trial) -> str:
             "pass decode_responses=True so replies are decoded to str."
         )
     t.expect_equal(value, "héllo wörld", "client.get('probe:greeting')")
-    return "make_client builds a decoding client from any URL, database number included."
+
+    # A URL with credentials: the check only inspects the client, it does not connect with them.
+    secured = t.call(url.replace("redis://", "redis://ada:s3cret@", 1))
+    settings = secured.connection_pool.connection_kwargs
+    secured.close()
+    if (settings.get("username"), settings.get("password")) != ("ada", "s3cret"):
+        t.fail(
+            f"The client from {t.last_call} would log in as username={settings.get('username')!r} with "
+            f"password={settings.get('password')!r}, but the URL says ada / s3cret: the client must take the "
+            "user name and password from the URL too, as redis.Redis.from_url(url, ...) does."
+        )
+    return "make_client builds a decoding client from any URL: host, port, database and credentials."
 
 
 # -- connections.get_with_retry ----------------------------------------------------------------------
@@ -101,6 +118,16 @@ def _retries_forever(r, key, attempts=3):
             time.sleep(0.01)
 
 
+def _retries_only_connection_errors(r, key, attempts=3):
+    for attempt in range(1, attempts + 1):
+        try:
+            return r.get(key)
+        except redis.ConnectionError:
+            if attempt == attempts:
+                raise
+    return None
+
+
 def _retries_every_error(r, key, attempts=3):
     for attempt in range(1, attempts + 1):
         try:
@@ -112,6 +139,7 @@ def _retries_every_error(r, key, attempts=3):
 
 
 def check_get_with_retry(t: Trial) -> str:
+    pauses = t.fast_sleep()  # an honest backoff (sleep(2 ** attempt)) costs the check no time
     t.admin.set("user:1:name", "Ada")
     t.expect_equal(t.call("user:1:name"), "Ada", f"{t.last_call} with a healthy connection")
     t.expect(
@@ -141,6 +169,17 @@ def check_get_with_retry(t: Trial) -> str:
             "error (a bare `raise`), so the caller can tell 'Redis is down' from 'the key is missing'."
         )
 
+    link = t.break_connection(1, error=redis.TimeoutError)
+    value, error = t.try_call("user:1:name", attempts=3, expected=network_errors)
+    link.stop()
+    if error is not None:
+        t.fail(
+            f"The server was too slow once (TimeoutError), then answered; {t.last_call} raised "
+            f"{type(error).__name__} instead of trying again. TimeoutError is not a ConnectionError: catch "
+            "(redis.ConnectionError, redis.TimeoutError)."
+        )
+    t.expect_equal(value, "Ada", f"{t.last_call} after one timeout")
+
     t.admin.rpush("queue:jobs", "a")
     link = t.break_connection(0)
     value, error = t.try_call("queue:jobs", attempts=3, expected=(redis.RedisError,))
@@ -154,7 +193,13 @@ def check_get_with_retry(t: Trial) -> str:
         isinstance(error, redis.ResponseError),
         f"{t.last_call} on a list key should let the ResponseError (WRONGTYPE) propagate, but it returned {value!r}.",
     )
-    return "get_with_retry retries dropped connections, stops after `attempts`, and never retries a ResponseError."
+    backoff = (
+        " with a pause between tries" if pauses else " (a short pause between tries would be kinder to the server)"
+    )
+    return (
+        f"get_with_retry retries dropped connections and timeouts{backoff}, stops after `attempts`, and never "
+        "retries a ResponseError."
+    )
 
 
 EXERCISES = [
@@ -177,14 +222,15 @@ EXERCISES = [
             Mutant(_bytes_client, "decode_responses=True"),
             Mutant(_drops_database_number, "another server or database"),
             Mutant(_returns_pool, "returned a ConnectionPool"),
+            Mutant(_drops_credentials, "take the user name and password from the URL"),
         ),
     ),
     Exercise(
         id="connections.get_with_retry",
         title="Retry what a retry can fix",
         signature="get_with_retry(r, key: str, attempts: int = 3) -> str | None",
-        task="GET key; when the connection fails (ConnectionError or TimeoutError) try again, up to attempts "
-        "tries in all, then re-raise. Any other error is raised at once.",
+        task="GET key; when the connection fails (ConnectionError or TimeoutError) pause briefly and try again, "
+        "up to attempts tries in all, then re-raise. Any other error is raised at once.",
         checker=check_get_with_retry,
         reference=get_with_retry,
         hints=(
@@ -199,6 +245,7 @@ EXERCISES = [
             Mutant(_swallows_the_failure, "re-raise the error"),
             Mutant(_retries_forever, "it should stop after 3 attempts"),
             Mutant(_retries_every_error, "retry only ConnectionError"),
+            Mutant(_retries_only_connection_errors, "TimeoutError is not a ConnectionError"),
         ),
     ),
 ]
