@@ -9,7 +9,7 @@ import redis
 
 from .._exercise import Exercise, Mutant
 from .._trial import LearnerRaised, Trial
-from .._wire import Command, format_command
+from .._wire import format_command, writes_outside_transactions
 
 NOTEBOOK = "07-crud"
 
@@ -17,12 +17,8 @@ INDEX = "products"
 
 # Commands that only read a product or the index: another client's write is injected right after one of them.
 _READS = ["EXISTS", "HEXISTS", "HLEN", "HGET", "HGETALL", "HMGET", "HKEYS", "SISMEMBER", "SMISMEMBER", "TYPE"]
-# Commands that change data: each must run inside MULTI/EXEC (or a script) when an exercise asks for atomicity.
-_WRITES = {
-    *("DEL", "UNLINK", "GETDEL", "RENAME", "COPY", "SET", "EXPIRE", "PEXPIRE", "EXPIREAT", "PERSIST"),
-    *("HSET", "HMSET", "HSETNX", "HDEL", "HINCRBY", "SADD", "SREM", "SPOP", "SMOVE"),
-    *("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"),
-}
+# A script's writes run inside the server as one atomic step: sending one is as good as MULTI/EXEC.
+_SCRIPT_CALLS = {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"}
 
 MUG = {"name": "Mug", "price": "12.50", "stock": "3"}
 BOWL = {"name": "Bowl", "price": "8.00"}
@@ -358,21 +354,6 @@ def _checks_then_deletes(r, product_id):
     return existed == 1
 
 
-def _writes_outside_transactions(sent: list[Command]) -> list[Command]:
-    """The writing commands sent outside MULTI ... EXEC (a Lua script's writes run inside it, atomically)."""
-    outside: list[Command] = []
-    in_transaction = False
-    for command in sent:
-        name = command[0].upper() if command else ""
-        if name == "MULTI":
-            in_transaction = True
-        elif name in ("EXEC", "DISCARD"):
-            in_transaction = False
-        elif name in _WRITES and not in_transaction:
-            outside.append(command)
-    return outside
-
-
 def check_delete_product(t: Trial) -> str:
     _seed(t, {"p1": MUG, "p2": BOWL, "p3": LAMP})
     deleted = t.call("p1")
@@ -390,7 +371,7 @@ def check_delete_product(t: Trial) -> str:
     remaining = t.admin.smembers(INDEX)
     if remaining != {"p2", "p3"} or t.admin.exists("product:p2", "product:p3") != 2:
         t.fail(f"{t.last_call} should delete only p1, but p2 or p3 is gone too (the index now holds {remaining}).")
-    outside = _writes_outside_transactions(t.sent)
+    outside = [command for command in writes_outside_transactions(t.sent) if command[0].upper() not in _SCRIPT_CALLS]
     if outside:
         sent = " and ".join(f"`{format_command(command)}`" for command in outside)
         batched = t.round_trips == 1
@@ -440,34 +421,28 @@ def list_products(r, page, per_page):
     return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
 
 
-def _zero_based_pages(r, page, per_page):
-    start = page * per_page
-    ids = sorted(r.smembers("products"))[start : start + per_page]
+def _fetch(r, ids):
+    """The products with these ids, fetched as list_products does; the three mutants below pick the wrong ids."""
     with r.pipeline(transaction=False) as pipe:
         for product_id in ids:
             pipe.hgetall(f"product:{product_id}")
         records = pipe.execute()
     return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+
+
+def _zero_based_pages(r, page, per_page):
+    start = page * per_page
+    return _fetch(r, sorted(r.smembers("products"))[start : start + per_page])
 
 
 def _one_extra(r, page, per_page):
     start = (page - 1) * per_page
-    ids = sorted(r.smembers("products"))[start : start + per_page + 1]
-    with r.pipeline(transaction=False) as pipe:
-        for product_id in ids:
-            pipe.hgetall(f"product:{product_id}")
-        records = pipe.execute()
-    return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+    return _fetch(r, sorted(r.smembers("products"))[start : start + per_page + 1])
 
 
 def _unsorted(r, page, per_page):
     start = (page - 1) * per_page
-    ids = list(r.smembers("products"))[start : start + per_page]
-    with r.pipeline(transaction=False) as pipe:
-        for product_id in ids:
-            pipe.hgetall(f"product:{product_id}")
-        records = pipe.execute()
-    return [{"id": product_id, **fields} for product_id, fields in zip(ids, records, strict=True)]
+    return _fetch(r, list(r.smembers("products"))[start : start + per_page])
 
 
 def _one_round_trip_per_product(r, page, per_page):

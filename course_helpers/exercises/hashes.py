@@ -3,55 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
-
-import redis
 
 from .._exercise import Exercise, Mutant
 from .._trial import Trial
 
 NOTEBOOK = "04-hashes"
-
-
-# -- small private helpers --------------------------------------------------------------------------------
-@contextmanager
-def _interleaved(t: Trial, after: Iterable[str], action: Callable[[redis.Redis], Any]) -> Iterator[dict[str, bool]]:
-    """t.inject_once for the calls made inside the block only; state["landed"] tells, after it, whether it fired.
-
-    Leaving the block disarms an injection that did not fire, so that it cannot fire in a later call.
-    """
-    state = t.inject_once(after, action)
-    try:
-        yield state
-    finally:
-        state["landed"] = state["fired"]
-        state["fired"] = True  # disarmed: inject_once fires only while "fired" is False
-
-
-def _hash_at(t: Trial, key: str, before: set[str]) -> dict[str, str]:
-    """The hash stored at key, or a failure that says what the learner stored instead."""
-    kind = t.admin.type(key)
-    if kind == "hash":
-        return dict(t.admin.hgetall(key))
-    if kind == "none":
-        written = sorted(set(t.admin.scan_iter(count=1000)) - before)
-        where = (
-            f'your code wrote {written[:5]} instead. Build the key exactly as f"user:{{user_id}}".'
-            if written
-            else "your code wrote no key at all: write with the client r the check passes in."
-        )
-        t.fail(f"After {t.last_call}, the key {key!r} does not exist; {where}")
-    if kind == "string":
-        text = t.admin.get(key) or ""
-        text = text if len(text) <= 60 else text[:57] + "…"
-        t.fail(
-            f"After {t.last_call}, {key} is a string holding {text!r}: the whole profile as one piece of "
-            "text, not a hash. Redis cannot read or change one field of that text (HGET user:1 email fails on "
-            "it). Store the fields as a hash: r.hset(key, mapping=profile)."
-        )
-    t.fail(f"After {t.last_call}, {key} is a {kind}; store the profile as a hash (HSET).")
 
 
 # -- hashes.save_user -------------------------------------------------------------------------------------
@@ -81,8 +38,22 @@ ADA = {"name": "Ada Lovelace", "email": "ada@example.com", "lang": "en", "plan":
 GRACE = {"name": "Grace Hopper", "city": "Arlington", "motto": "Ships are safe in harbour, but that's not all"}
 
 
+def _hash_at(t: Trial, key: str, before: set[str]) -> dict[str, str]:
+    """The hash stored at key, or a failure that says what the learner stored instead."""
+    if t.admin.type(key) == "string":
+        text = t.admin.get(key) or ""
+        text = text if len(text) <= 60 else text[:57] + "…"
+        t.fail(
+            f"After {t.last_call}, {key} is a string holding {text!r}: the whole profile as one piece of "
+            "text, not a hash. Redis cannot read or change one field of that text (HGET user:1 email fails on "
+            "it). Store the fields as a hash: r.hset(key, mapping=profile)."
+        )
+    t.expect_key(key, "hash", before, 'f"user:{user_id}"')
+    return dict(t.admin.hgetall(key))
+
+
 def check_save_user(t: Trial) -> str:
-    before = set(t.admin.scan_iter(count=1000))
+    before = t.keys()
     t.call("1", dict(ADA))
     stored = _hash_at(t, "user:1", before)
     missing = {field: value for field, value in ADA.items() if stored.get(field) != value}
@@ -164,9 +135,9 @@ def check_load_user(t: Trial) -> str:
 
     # The user is deleted between the learner's existence check and their read.
     t.admin.hset("user:2", mapping=GRACE)
-    with _interleaved(t, ["EXISTS", "TYPE", "HLEN"], lambda other: other.delete("user:2")) as state:
-        got = t.call("2")
-    if state["landed"]:
+    state = t.inject_once(["EXISTS", "TYPE", "HLEN"], lambda other: other.delete("user:2"))
+    got = t.call("2")
+    if state["fired"]:
         if got is not None:
             t.fail(
                 f"{t.last_call} returned {got!r}: your code checked that user:2 existed, then another client "
@@ -223,19 +194,7 @@ def _expect_points(
 ) -> None:
     expected = was + points
     key = f"user:{user}"
-    kind = t.admin.type(key)
-    written = sorted(set(t.admin.scan_iter(count=1000)) - before - {key})
-    elsewhere = (
-        f" Your code wrote {written[:5]} instead: the points belong in the field points of the hash {key}, "
-        "next to the user's other fields."
-        if written
-        else ""
-    )
-    if kind != "hash":
-        t.fail(
-            f"After {t.last_call}, {key} is {'missing' if kind == 'none' else 'a ' + kind}.{elsewhere} "
-            "Use r.hincrby(key, 'points', points)."
-        )
+    t.expect_key(key, "hash", before, 'f"user:{user_id}"')
     stored = t.admin.hgetall(key)
     lost = {field: value for field, value in others.items() if stored.get(field) != value}
     if lost:
@@ -244,6 +203,13 @@ def _expect_points(
             "points field; HINCRBY updates one field and leaves the rest of the hash alone."
         )
     if stored.get("points") != str(expected):
+        written = sorted(t.keys() - before - {key})
+        elsewhere = (
+            f" Your code wrote {written[:5]} instead: the points belong in the field points of the hash {key}, "
+            "next to the user's other fields."
+            if written
+            else ""
+        )
         t.fail(
             f"After {t.last_call}, the field points of {key} is {stored.get('points')!r}; it should be "
             f"'{expected}' (it was {was}, plus {points}).{elsewhere}"
@@ -260,7 +226,7 @@ def _expect_points(
 
 def check_add_points(t: Trial) -> str:
     t.admin.hset("user:1", mapping={"name": "Ada", "points": "10"})
-    before = set(t.admin.scan_iter(count=1000))
+    before = t.keys()
     _expect_points(t, t.call("1", 5), "1", 10, 5, {"name": "Ada"}, before)
     _expect_points(t, t.call("1", -4), "1", 15, -4, {"name": "Ada"}, before)
     _expect_points(t, t.call("2", 3), "2", 0, 3, {}, before)
@@ -268,17 +234,17 @@ def check_add_points(t: Trial) -> str:
     # Another client adds 50 points between the learner's read and their write.
     t.admin.hset("user:3", mapping={"name": "Cy", "points": "100"})
     before.add("user:3")
-    with _interleaved(t, ["HGET", "HMGET", "HGETALL", "HVALS"], lambda o: o.hincrby("user:3", "points", 50)) as state:
-        returned = t.call("3", 7)
+    state = t.inject_once(["HGET", "HMGET", "HGETALL", "HVALS"], lambda other: other.hincrby("user:3", "points", 50))
+    returned = t.call("3", 7)
     stored = int(t.admin.hget("user:3", "points") or 0)
-    if state["landed"] and stored != 157:
+    if state["fired"] and stored != 157:
         t.fail(
             f"{t.last_call} lost an update. user:3 had 100 points; your code read them, then another client added "
             f"50 before your code wrote, and afterwards points is {stored} instead of 157: those 50 points "
             "vanished. Reading, adding in Python and writing back is not atomic. r.hincrby(key, 'points', points) "
             "adds inside Redis in one step and returns the new total."
         )
-    _expect_points(t, returned, "3", 150 if state["landed"] else 100, 7, {"name": "Cy"}, before)
+    _expect_points(t, returned, "3", 150 if state["fired"] else 100, 7, {"name": "Cy"}, before)
     return "add_points changes one field atomically and leaves the rest of the profile alone."
 
 

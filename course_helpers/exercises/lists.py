@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -14,41 +11,6 @@ from .._trial import CheckFailed, Trial
 from .._wire import format_command
 
 NOTEBOOK = "03-lists"
-
-
-# -- small private helpers --------------------------------------------------------------------------------
-@contextmanager
-def _interleaved(t: Trial, after: Iterable[str], action: Callable[[redis.Redis], Any]) -> Iterator[dict[str, bool]]:
-    """t.inject_once for the calls made inside the block only; state["landed"] tells, after it, whether it fired.
-
-    Leaving the block disarms an injection that did not fire, so that it cannot fire in a later call.
-    """
-    state = t.inject_once(after, action)
-    try:
-        yield state
-    finally:
-        state["landed"] = state["fired"]
-        state["fired"] = True  # disarmed: inject_once fires only while "fired" is False
-
-
-def _drop_connection(_admin: redis.Redis) -> None:
-    raise redis.ConnectionError("the connection dropped (a network failure simulated by the check)")
-
-
-def _list_at(t: Trial, key: str, before: set[str], built_as: str) -> list[str]:
-    """The list stored at key, or a failure that says what the learner wrote instead."""
-    kind = t.admin.type(key)
-    if kind == "list":
-        return list(t.admin.lrange(key, 0, -1))
-    if kind == "none":
-        written = sorted(set(t.admin.scan_iter(count=1000)) - before)
-        where = (
-            f"your code wrote {written[:5]} instead. Build the key exactly as {built_as}."
-            if written
-            else "your code wrote no key at all: push onto the list with the client r the check passes in."
-        )
-        t.fail(f"After {t.last_call}, the key {key!r} does not exist; {where}")
-    t.fail(f"After {t.last_call}, {key} is a {kind}, not a list: use the list commands (LPUSH, LTRIM...).")
 
 
 # -- lists.recent_items ---------------------------------------------------------------------------------
@@ -101,6 +63,12 @@ def _recent_wrong_key(r, user_id, item, limit=5):
     r.ltrim(key, 0, limit - 1)
 
 
+def _list_at(t: Trial, key: str, before: set[str]) -> list[str]:
+    """The list stored at key, or a failure that says what the learner wrote instead."""
+    t.expect_key(key, "list", before, 'f"recent:{user_id}"')
+    return list(t.admin.lrange(key, 0, -1))
+
+
 def _pushes(t: Trial, user_id: str, items: list[str], limit: int | None, model: list[str], cap: int) -> str:
     """Push items one call at a time, updating model (newest first, capped); returns how the calls looked."""
     for item in items:
@@ -116,10 +84,10 @@ def _pushes(t: Trial, user_id: str, items: list[str], limit: int | None, model: 
 
 
 def check_recent_items(t: Trial) -> str:
-    before = set(t.admin.scan_iter(count=1000))
+    before = t.keys()
     ada: list[str] = []
     calls = _pushes(t, "ada", ["song:1", "song:2", "song:3"], None, ada, 5)
-    got = _list_at(t, "recent:ada", before, 'f"recent:{user_id}"')
+    got = _list_at(t, "recent:ada", before)
     if got == ada[::-1]:
         t.fail(
             f"After {calls}, recent:ada is {got}: oldest first. The newest item must be first (index 0), "
@@ -129,7 +97,7 @@ def check_recent_items(t: Trial) -> str:
     t.expect_equal(got, ada, f"After {calls}, LRANGE recent:ada 0 -1")
 
     calls = _pushes(t, "ada", ["song:4", "song:5", "song:6", "song:7"], None, ada, 5)
-    got = _list_at(t, "recent:ada", before, 'f"recent:{user_id}"')
+    got = _list_at(t, "recent:ada", before)
     if len(got) > 5:
         names = t.recorder.names
         if len(got) == 6 and "LTRIM" in names and "LPUSH" in names and names.index("LTRIM") < names.index("LPUSH"):
@@ -153,7 +121,7 @@ def check_recent_items(t: Trial) -> str:
 
     bob: list[str] = []
     calls = _pushes(t, "bob", ["page:a", "page:b", "page:c", "page:d", "page:e"], 3, bob, 3)
-    got = _list_at(t, "recent:bob", before, 'f"recent:{user_id}"')
+    got = _list_at(t, "recent:bob", before)
     if len(got) > 3:
         t.fail(
             f"After {calls}, recent:bob holds {len(got)} items: {got}. With limit=3 it should keep only the "
@@ -163,7 +131,7 @@ def check_recent_items(t: Trial) -> str:
 
     cy: list[str] = []
     calls = _pushes(t, "cy", ["post:9", "post:8", "post:9"], None, cy, 5)
-    got = _list_at(t, "recent:cy", before, 'f"recent:{user_id}"')
+    got = _list_at(t, "recent:cy", before)
     if len(got) < len(cy):
         t.fail(
             f"After {calls}, recent:cy is {got}; it should be {cy}. This is a history, and repeats are "
@@ -202,12 +170,6 @@ def _returns_pair(r, queue, timeout):
 _BLOCKING = {"BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "XREAD"}
 
 
-def _timed(t: Trial, *args: Any, within: float) -> tuple[Any, float]:
-    started = time.perf_counter()
-    value = t.call(*args, within=within)
-    return value, time.perf_counter() - started
-
-
 def _expect_task(t: Trial, got: Any, expected: str, queue: str, newest: str | None = None) -> None:
     if isinstance(got, (tuple, list)):
         t.fail(
@@ -230,7 +192,7 @@ def check_next_task(t: Trial) -> str:
 
     # A producer pushes a moment after the worker asked: the worker must wait for it.
     t.in_background(lambda producer: producer.lpush("queue:reports", "report:1"), delay=0.1)
-    got, seconds = _timed(t, "queue:reports", 2, within=3)
+    got, seconds = t.timed_call("queue:reports", 2, within=3)
     if got is None:
         fake_blmove = (
             " (Your code used BLMOVE, which the built-in fakeredis answers at once without waiting, unlike a real "
@@ -247,7 +209,7 @@ def check_next_task(t: Trial) -> str:
 
     # Nobody pushes: the worker must give up after `timeout` seconds and return None.
     try:
-        got, seconds = _timed(t, "queue:empty", 1, within=2.5)
+        got, seconds = t.timed_call("queue:empty", 1, within=2.5)
     except CheckFailed:
         blocking = [format_command(c) for c in t.sent if c and c[0].upper() in _BLOCKING]
         sent = f" Your code sent {blocking[-1]}." if blocking else ""
@@ -331,9 +293,9 @@ def check_claim_task(t: Trial) -> str:
 
     # The network drops right after the learner takes the task off the queue.
     t.admin.lpush("queue:crash", "job:9")
-    with _interleaved(t, ["RPOP", "LPOP", "LMPOP"], _drop_connection) as state:
-        got, error = t.try_call("queue:crash", "processing:crash", expected=(redis.ConnectionError,))
-    if state["landed"]:
+    cut = t.cut_connection_after(["RPOP", "LPOP", "LMPOP"])
+    got, error = t.try_call("queue:crash", "processing:crash", expected=(redis.ConnectionError,))
+    if cut["fired"]:
         where = t.admin.lrange("queue:crash", 0, -1) + t.admin.lrange("processing:crash", 0, -1)
         if "job:9" not in where:
             t.fail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._trial import CheckFailed, Trial
+from .._trial import Trial
 
 NOTEBOOK = "11-pubsub"
 
@@ -45,22 +46,6 @@ def _close_all(pubsubs: list[Any]) -> None:
             pubsub.close()
 
 
-def _after_subscribers(
-    t: Trial, count: Callable[[redis.Redis], int], action: Callable[[redis.Redis], None], wait: float = 2.0
-) -> None:
-    """Run action(another_client) in the background once count(client) > 0 (a subscription exists)."""
-
-    def wait_then_act(client: redis.Redis) -> None:
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if count(client) > 0:
-                action(client)
-                return
-            time.sleep(0.003)
-
-    t.in_background(wait_then_act)
-
-
 def _publisher(channel_messages: list[tuple[str, str]], every: float = 0.0) -> Callable[[redis.Redis], None]:
     """Publish the messages in order, one every `every` seconds; a paced publisher stops when nobody listens."""
 
@@ -92,33 +77,13 @@ def _still_subscribed(t: Trial, channel: str, pattern: bool = False, wait: float
         time.sleep(0.01)
 
 
-def _wait_until_quiet(t: Trial, channels: list[str], wait: float = 0.5) -> None:
-    """Give subscriptions left by an earlier check on the same server a moment to disappear (real server only)."""
-    if t.server.kind != "real":
-        return  # a fresh fakeredis per check: nothing can be left over
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        counts = dict(t.admin.pubsub_numsub(*channels))
-        if not any(counts.values()) and not t.admin.pubsub_numpat():
-            return
-        time.sleep(0.01)
-
-
-def _bounded_call(t: Trial, within: float, timeout: float, *args: Any) -> tuple[Any, float]:
-    """t.call(*args) that fails with a pub/sub explanation when it is still running after `within` seconds."""
-    started = time.perf_counter()
-    try:
-        value = t.call(*args, within=within)
-    except CheckFailed as failure:
-        if "still running" not in str(failure):
-            raise
-        t.fail(
-            f"{t.last_call} was still running after {within:g} s although its timeout was {timeout:g} s: something "
-            "in it waits without a limit (pubsub.listen() and get_message(timeout=None) block until the next "
-            "message, however long that takes). Compute a deadline once and loop on "
-            "pubsub.get_message(timeout=deadline - time.monotonic()) until it passes."
-        )
-    return value, time.perf_counter() - started
+def _waits_without_limit(timeout: float) -> str:
+    """What t.call(..., within=...) says when a collect call outlives its own timeout."""
+    return (
+        f"Its timeout was {timeout:g} s, so something in it waits without a limit (pubsub.listen() and "
+        "get_message(timeout=None) block until the next message, however long that takes). Compute a deadline "
+        "once and loop on pubsub.get_message(timeout=deadline - time.monotonic()) until it passes."
+    )
 
 
 # -- pubsub.collect_messages ---------------------------------------------------------------------------
@@ -141,55 +106,35 @@ def collect_messages(r, channel, count, timeout):
     return received
 
 
-def _includes_confirmation(r, channel, count, timeout):
-    pubsub = r.pubsub()
+def _channel_loop(r, channel, count, timeout, ignore=True, whole_message=False, close=True):
+    """The shape most answers take; each of the four mutants below gets one detail wrong."""
+    pubsub = r.pubsub(ignore_subscribe_messages=ignore)
     pubsub.subscribe(channel)
     received = []
     deadline = time.monotonic() + timeout
     while len(received) < count and time.monotonic() < deadline:
         message = pubsub.get_message(timeout=deadline - time.monotonic())
         if message is not None:
-            received.append(message["data"])
-    pubsub.close()
+            received.append(message if whole_message else message["data"])
+    if close:
+        pubsub.close()
     return received
+
+
+def _includes_confirmation(r, channel, count, timeout):
+    return _channel_loop(r, channel, count, timeout, ignore=False)
 
 
 def _returns_message_dicts(r, channel, count, timeout):
-    pubsub = r.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(channel)
-    received = []
-    deadline = time.monotonic() + timeout
-    while len(received) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=deadline - time.monotonic())
-        if message is not None:
-            received.append(message)
-    pubsub.close()
-    return received
+    return _channel_loop(r, channel, count, timeout, whole_message=True)
 
 
 def _ignores_count(r, channel, count, timeout):
-    pubsub = r.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(channel)
-    received = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=deadline - time.monotonic())
-        if message is not None:
-            received.append(message["data"])
-    pubsub.close()
-    return received
+    return _channel_loop(r, channel, math.inf, timeout)  # collects until the deadline, however many arrived
 
 
 def _never_unsubscribes(r, channel, count, timeout):
-    pubsub = r.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(channel)
-    received = []
-    deadline = time.monotonic() + timeout
-    while len(received) < count and time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=deadline - time.monotonic())
-        if message is not None:
-            received.append(message["data"])
-    return received
+    return _channel_loop(r, channel, count, timeout, close=False)
 
 
 def _listens_forever(r, channel, count, timeout):
@@ -268,12 +213,11 @@ def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
 
 
 def check_collect_messages(t: Trial) -> str:
-    _wait_until_quiet(t, ["news", "ticks", "silence"])
     kept = _keep_pubsubs(t)
     try:
         published = ["a1", "b2", "c3", "d4"]
         t.when_subscribed("news", _publisher([("news", text) for text in published]))
-        value, seconds = _bounded_call(t, 3.0, 2.0, "news", 3, 2.0)
+        value, seconds = t.timed_call("news", 3, 2.0, within=3.0, too_slow=_waits_without_limit(2.0))
         if isinstance(value, list) and len(value) < 3 and value == published[: len(value)] and seconds < 1.9:
             _gave_up(t, value, seconds, 2.0)
         _expect_data_list(t, value, published[:3])
@@ -287,7 +231,7 @@ def check_collect_messages(t: Trial) -> str:
 
         ticks = [("ticks", f"t{number}") for number in range(8)]
         t.when_subscribed("ticks", _publisher(ticks, every=0.08))
-        value, seconds = _bounded_call(t, 2.0, 0.3, "ticks", 20, 0.3)
+        value, seconds = t.timed_call("ticks", 20, 0.3, within=2.0, too_slow=_waits_without_limit(0.3))
         if isinstance(value, list) and value == [data for _, data in ticks[: len(value)]]:
             if seconds > 0.3 + 0.35:  # a right answer takes 0.3 s; waiting 0.3 s per message takes ~0.9 s
                 t.fail(
@@ -301,7 +245,7 @@ def check_collect_messages(t: Trial) -> str:
         else:
             _expect_data_list(t, value, [data for _, data in ticks[:3]])
 
-        value, seconds = _bounded_call(t, 1.1, 0.1, "silence", 1, 0.1)
+        value = t.call("silence", 1, 0.1, within=1.1, too_slow=_waits_without_limit(0.1))
         if value != []:
             t.fail(f"Nobody published on silence, yet {t.last_call} returned {_short(value, 60)}; expected [].")
         if _still_subscribed(t, "silence"):
@@ -386,11 +330,10 @@ ORDER_EVENTS = [
 
 
 def check_collect_pattern(t: Trial) -> str:
-    _wait_until_quiet(t, [])
     kept = _keep_pubsubs(t)
     try:
-        _after_subscribers(t, lambda client: int(client.pubsub_numpat()), _publisher(ORDER_EVENTS))
-        value, _ = _bounded_call(t, 2.0, 1.0, "orders:*", 3, 1.0)
+        t.when_subscribed("orders:*", _publisher(ORDER_EVENTS), timeout=2.0, pattern=True)
+        value = t.call("orders:*", 3, 1.0, within=2.0, too_slow=_waits_without_limit(1.0))
         if t.recorder.used("SUBSCRIBE") and not t.recorder.used("PSUBSCRIBE"):
             t.fail(
                 f"{t.last_call} used SUBSCRIBE, which listens to the one channel literally named 'orders:*' "
@@ -433,7 +376,7 @@ def check_collect_pattern(t: Trial) -> str:
                 "pubsub.unsubscribe() only drops channels from SUBSCRIBE: call pubsub.punsubscribe() (or "
                 "pubsub.close()) before returning."
             )
-        value, _ = _bounded_call(t, 1.1, 0.1, "nobody:*", 1, 0.1)
+        value = t.call("nobody:*", 1, 0.1, within=1.1, too_slow=_waits_without_limit(0.1))
         if value != []:
             t.fail(f"Nobody published on nobody:*, yet {t.last_call} returned {_short(value, 60)}; expected [].")
     finally:
@@ -552,7 +495,6 @@ def _expect_receivers(t: Trial, value: Any, expected: int) -> None:
 
 
 def check_announce(t: Trial) -> str:
-    _wait_until_quiet(t, ["chat:lobby", "chat:empty-room"])
     listener = t.client().pubsub()
     try:
         listener.subscribe("chat:lobby")

@@ -49,6 +49,7 @@ def _swaps_member_and_amount(r, board, player, points):
 
 def check_add_score(t: Trial) -> str:
     board = "arcade"
+    before = t.keys()
     expected_total = 0.0
     for points in (10, 2.5, -4):
         expected_total += points
@@ -58,10 +59,10 @@ def check_add_score(t: Trial) -> str:
                 f"{t.last_call} raised ResponseError ({error}): in redis-py, zincrby takes the amount before the "
                 "member, r.zincrby(board, points, player), because ZINCRBY is ZINCRBY key increment member."
             )
+        t.expect_key(board, "zset", before, "board (the argument as it is)")
         stored = t.admin.zscore(board, "ada")
         if stored is None:
-            written = sorted(t.admin.scan_iter(count=100))
-            t.fail(f"After {t.last_call}, ada is not on the sorted set {board}; your code wrote the keys {written}.")
+            t.fail(f"After {t.last_call}, ada is not on the sorted set {board}: add the points to the member player.")
         if stored != expected_total:
             replaced = " ZADD sets the score, replacing the old one; ZINCRBY adds to it." if stored == points else ""
             t.fail(
@@ -336,19 +337,14 @@ def _expiry_in_milliseconds(r, user, hit_id, now, window):
 def check_record_hit(t: Trial) -> str:
     window, start = 60, 1_700_000_000.0
     key = "hits:ada"
+    before = t.keys()
     # (hit id, seconds after start): two hits share a time; the fifth comes exactly one window after the first.
     hits = [("h1", 0), ("h2", 10), ("h3", 10), ("h4", 59.5), ("h5", 60), ("h6", 75)]
     for number, (hit_id, offset) in enumerate(hits):
         now = start + offset
         in_window = [h for h, o in hits[: number + 1] if now - window < start + o]
         count = t.call("ada", hit_id, now, window)
-        kind = t.admin.type(key)
-        if kind != "zset":
-            written = sorted(t.admin.scan_iter(count=100))
-            t.fail(
-                f"After {t.last_call}, {key} is {'missing' if kind == 'none' else 'a ' + kind}; it should be a "
-                f"sorted set of hit ids scored by time (your code wrote {written})."
-            )
+        t.expect_key(key, "zset", before, 'f"hits:{user}"')
         stored = t.admin.zscore(key, hit_id)
         if stored is not None and stored != now:
             t.fail(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import redis
@@ -12,48 +10,6 @@ from .._exercise import Exercise, Mutant
 from .._trial import Trial
 
 NOTEBOOK = "02-strings-and-keys"
-
-
-# -- small private helpers (the Trial API plus two conveniences) ---------------------------------------
-@contextmanager
-def _interleaved(t: Trial, after: Iterable[str], action: Callable[[redis.Redis], Any]) -> Iterator[dict[str, bool]]:
-    """t.inject_once for the calls made inside the block only; state["fired"] tells whether it landed.
-
-    When the learner never sends one of the `after` commands the injection does not happen, and leaving it
-    armed would let it fire in a later, unrelated call: leaving the block disarms it.
-    """
-    state = t.inject_once(after, action)
-    try:
-        yield state
-    finally:
-        landed = state["fired"]
-        state["fired"] = True  # disarmed: inject_once fires only while "fired" is False
-        state["landed"] = landed
-
-
-def _drop_connection(_admin: redis.Redis) -> None:
-    raise redis.ConnectionError("the connection dropped (a network failure simulated by the check)")
-
-
-def _new_keys(t: Trial, before: set[str]) -> list[str]:
-    return sorted(set(t.admin.scan_iter(count=1000)) - before)
-
-
-def _missing_key_message(t: Trial, key: str, before: set[str], what: str) -> str:
-    written = _new_keys(t, before)
-    if written:
-        return (
-            f"After {t.last_call}, the key {key!r} does not exist; your code wrote {written[:5]} instead. "
-            f"Build the key exactly as {what}."
-        )
-    return (
-        f"After {t.last_call}, the key {key!r} does not exist and your code wrote no key at all. "
-        "Use the client r that the check passes to your function, and write the key inside the function."
-    )
-
-
-def _keys(t: Trial) -> set[str]:
-    return set(t.admin.scan_iter(count=1000))
 
 
 # -- strings.page_views --------------------------------------------------------------------------------
@@ -102,9 +58,8 @@ def _overwrites_with_one(r, page):
 
 
 def _expect_count(t: Trial, returned: Any, key: str, expected: int, before: set[str]) -> None:
+    t.expect_key(key, "string", before, 'f"pageviews:{page}"')
     stored = t.admin.get(key)
-    if stored is None:
-        t.fail(_missing_key_message(t, key, before, 'f"pageviews:{page}"'))
     if stored != str(expected):
         t.fail(f"After {t.last_call}, {key} holds {stored!r}; it should hold {str(expected)!r} (one more than before).")
     if returned is None:
@@ -125,7 +80,7 @@ def _expect_count(t: Trial, returned: Any, key: str, expected: int, before: set[
 
 
 def check_page_views(t: Trial) -> str:
-    before = _keys(t)
+    before = t.keys()
     _expect_count(t, t.call("home"), "pageviews:home", 1, before)
     _expect_count(t, t.call("home"), "pageviews:home", 2, before)
     t.admin.set("pageviews:about", 41)
@@ -141,11 +96,11 @@ def check_page_views(t: Trial) -> str:
         def another_visit(other: redis.Redis, key: str = key) -> None:
             other.incr(key)
 
-        with _interleaved(t, ["GET", "MGET", "GETEX", "EXISTS"], another_visit) as state:
-            returned = t.call(page)
+        state = t.inject_once(["GET", "MGET", "GETEX", "EXISTS"], another_visit)
+        returned = t.call(page)
         begin = start or 0
         stored = int(t.admin.get(key) or 0)
-        if state["landed"] and stored != begin + 2:
+        if state["fired"] and stored != begin + 2:
             held = f"held {start}" if start is not None else "did not exist yet (0 visits)"
             t.fail(
                 f"{t.last_call} lost an update. {key} {held}; your code read or checked it, then another client "
@@ -154,13 +109,13 @@ def check_page_views(t: Trial) -> str:
                 "r.incr(key), which reads, adds one and writes inside Redis in a single step (a missing key counts "
                 "as 0), and returns the new count."
             )
-        _expect_count(t, returned, key, begin + (2 if state["landed"] else 1), before)
+        _expect_count(t, returned, key, begin + (2 if state["fired"] else 1), before)
 
     # Another client's INCR lands between the learner's INCR and a separate read of the count.
     t.admin.set("pageviews:blog", 20)
-    with _interleaved(t, ["INCR", "INCRBY"], lambda other: other.incr("pageviews:blog")) as state:
-        returned = t.call("blog")
-    if state["landed"] and returned != 21:
+    state = t.inject_once(["INCR", "INCRBY"], lambda other: other.incr("pageviews:blog"))
+    returned = t.call("blog")
+    if state["fired"] and returned != 21:
         t.fail(
             f"{t.last_call} returned {returned!r}, but its own INCR made the count 21: another client's INCR landed "
             "before your code read the count back, so you returned someone else's number. INCR already returns "
@@ -216,11 +171,7 @@ def _seconds(ms: int) -> str:
 
 def _expect_token(t: Trial, token: str, user_id: str, ttl: int, before: set[str]) -> None:
     key = f"token:{token}"
-    kind = t.admin.type(key)
-    if kind == "none":
-        t.fail(_missing_key_message(t, key, before, 'f"token:{token}"'))
-    if kind != "string":
-        t.fail(f"After {t.last_call}, {key} is a {kind}; store the user id as a plain string value with SET.")
+    t.expect_key(key, "string", before, 'f"token:{token}"')
     t.expect_equal(t.admin.get(key), user_id, f"After {t.last_call}, GET {key}")
     pttl = t.pttl(key)
     wanted = ttl * 1000
@@ -247,7 +198,7 @@ def _expect_token(t: Trial, token: str, user_id: str, ttl: int, before: set[str]
 
 
 def check_cache_token(t: Trial) -> str:
-    before = _keys(t)
+    before = t.keys()
     t.call("abc123", "42", 3600)
     first_call, first_sent = t.last_call, t.sent
     _expect_token(t, "abc123", "42", 3600, before)
@@ -255,9 +206,9 @@ def check_cache_token(t: Trial) -> str:
     _expect_token(t, "xyz789", "7", 90, before)
 
     # The network drops right after the learner's SET: a separate EXPIRE would never arrive.
-    with _interleaved(t, ["SET"], _drop_connection) as state:
-        _, error = t.try_call("def456", "9", 30, expected=(redis.ConnectionError,))
-    if state["landed"]:
+    cut = t.cut_connection_after(["SET"])
+    _, error = t.try_call("def456", "9", 30, expected=(redis.ConnectionError,))
+    if cut["fired"]:
         if t.pttl("token:def456") == -1:
             t.fail(
                 f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
@@ -324,12 +275,10 @@ def _expect_claim(t: Trial, returned: Any, expected: bool, situation: str) -> No
 
 
 def check_claim_username(t: Trial) -> str:
-    before = _keys(t)
+    before = t.keys()
     first = t.call("ada", "1")
-    owner = t.admin.get("username:ada")
-    if owner is None:
-        t.fail(_missing_key_message(t, "username:ada", before, 'f"username:{username}"'))
-    t.expect_equal(owner, "1", f"After {t.last_call}, GET username:ada")
+    t.expect_key("username:ada", "string", before, 'f"username:{username}"')
+    t.expect_equal(t.admin.get("username:ada"), "1", f"After {t.last_call}, GET username:ada")
     _expect_claim(t, first, True, "nobody held 'ada' yet")
 
     second = t.call("ada", "2")
@@ -342,12 +291,12 @@ def check_claim_username(t: Trial) -> str:
     _expect_claim(t, second, False, "user 1 already held 'ada'")
 
     # Another user claims the name between the learner's check and their write.
-    with _interleaved(
-        t, ["EXISTS", "GET", "STRLEN", "TYPE", "KEYS", "SCAN"], lambda other: other.set("username:grace", "99")
-    ) as state:
-        third = t.call("grace", "3")
+    state = t.inject_once(
+        ["EXISTS", "GET", "STRLEN", "TYPE", "KEYS", "SCAN"], lambda other: other.set("username:grace", "99")
+    )
+    third = t.call("grace", "3")
     owner = t.admin.get("username:grace")
-    if state["landed"]:
+    if state["fired"]:
         if owner != "99":
             t.fail(
                 f"{t.last_call} has a race. Your code checked that 'grace' was free, then user 99 claimed it "

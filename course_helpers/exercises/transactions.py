@@ -3,85 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import redis
 
 from .._exercise import Exercise, Mutant
 from .._trial import Trial
-from .._wire import Command, Recorder
+from .._wire import READ_ONLY_COMMANDS, Command, Recorder, writes_outside_transactions
 
 NOTEBOOK = "08-transactions"
 
-# Commands that change nothing, or only wrap others (a script's own commands run inside the server).
-_NOT_WRITES = {
-    "GET",
-    "MGET",
-    "HGET",
-    "HGETALL",
-    "HMGET",
-    "LRANGE",
-    "LLEN",
-    "EXISTS",
-    "TYPE",
-    "TTL",
-    "PTTL",
-    "PING",
-    "WATCH",
-    "UNWATCH",
-    "MULTI",
-    "EXEC",
-    "DISCARD",
-    "SCRIPT",
-    "EVAL",
-    "EVALSHA",
-    "EVAL_RO",
-    "EVALSHA_RO",
-    "FCALL",
-    "FUNCTION",
-}
-_READS = {"GET", "MGET"}
-# What may be sent between the reads and the first write without being a write itself.
-_QUIET = {"GET", "MGET", "EXISTS", "TYPE", "PING", "WATCH", "UNWATCH"}
+# A script runs inside the server as one atomic step: sending one is neither a loose write nor a half-done one.
+_SCRIPT_CALLS = {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "FUNCTION"}
+_READS = ["GET", "MGET"]
+# What may be sent between the reads and the first write without being a write itself: a concurrent write is
+# injected just before the learner's first other command, after every read of the call.
+_QUIET = ["GET", "MGET", "EXISTS", "TYPE", "PING", "WATCH", "UNWATCH"]
 
 
-# -- private helpers (the engine's inject_once fires after the first read; these fire before the first write) --
-def _inject_between_read_and_write(
-    t: Trial, action: Callable[[redis.Redis], Any]
-) -> tuple[dict[str, bool], Callable[[], None]]:
-    """Run action(admin) once, just before the learner's first write that follows a read (GET/MGET).
-
-    Unlike t.inject_once(after=["GET"]), which fires before the send right after the first GET, this waits
-    until every read of the call has been made, so a value read from any key is stale when the write lands.
-    Returns (state, remove): state["fired"] tells whether it ran; remove() unhooks it.
-    """
-    state = {"fired": False}
-
-    def hook(commands: list[Command], recorder: Recorder) -> None:
-        if state["fired"] or not any(name in _READS for name in recorder.names):
-            return
-        if all(command and command[0].upper() in _QUIET for command in commands):
-            return
-        state["fired"] = True
-        action(t.admin)
-
-    remove = t.recorder.add_hook(hook)
-    return state, remove
-
-
-def _loose_writes(commands: list[Command]) -> list[Command]:
-    """The write commands sent outside any MULTI ... EXEC block (a script counts as one atomic write)."""
-    inside = False
-    loose: list[Command] = []
-    for command in commands:
-        name = command[0].upper() if command else ""
-        if name == "MULTI":
-            inside = True
-        elif name in ("EXEC", "DISCARD"):
-            inside = False
-        elif not inside and name not in _NOT_WRITES:
-            loose.append(command)
-    return loose
+def _may_write(name: str) -> bool:
+    """True for a command that may change data, other than a script (whose writes happen in one step)."""
+    return name not in READ_ONLY_COMMANDS and name not in _SCRIPT_CALLS
 
 
 def _word(command: Command) -> str:
@@ -104,20 +45,20 @@ def _separate_commands(r, order_id, user, total):
     return r.incrby("revenue", total)
 
 
-def _non_transactional_pipeline(r, order_id, user, total):
-    pipe = r.pipeline(transaction=False)
+def _queue_order(pipe, order_id, user, total):
+    """Queue place_order's three writes on pipe; the two mutants below send them or return wrongly."""
     pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
     pipe.rpush(f"orders:{user}", order_id)
     pipe.incrby("revenue", total)
-    return pipe.execute()[-1]
+    return pipe
+
+
+def _non_transactional_pipeline(r, order_id, user, total):
+    return _queue_order(r.pipeline(transaction=False), order_id, user, total).execute()[-1]
 
 
 def _returns_execute_list(r, order_id, user, total):
-    pipe = r.pipeline()
-    pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
-    pipe.rpush(f"orders:{user}", order_id)
-    pipe.incrby("revenue", total)
-    return pipe.execute()
+    return _queue_order(r.pipeline(), order_id, user, total).execute()
 
 
 def _newest_first(r, order_id, user, total):
@@ -156,7 +97,7 @@ def _order_observer(
     """A hook: before each of the learner's sends after their first write, another client looks at the order."""
 
     def observe(_commands: list[Command], recorder: Recorder) -> None:
-        if glimpses or not any(name not in _NOT_WRITES for name in recorder.names):
+        if glimpses or not any(_may_write(name) for name in recorder.names):
             return
         fields, listed, revenue = _order_state(t, order_id, user)
         parts = {
@@ -189,7 +130,7 @@ def check_place_order(t: Trial) -> str:
                 f"({glimpses[0]}). Send the three writes together in one transaction: queue them on "
                 "r.pipeline() (MULTI ... EXEC) and call execute() once."
             )
-        loose = _loose_writes(t.sent)
+        loose = [command for command in writes_outside_transactions(t.sent) if _word(command) not in _SCRIPT_CALLS]
         if loose:
             names = ", ".join(_word(command) for command in loose)
             if t.round_trips == 1:
@@ -268,35 +209,29 @@ def _no_watch(r, src, dst, amount):
     return True
 
 
-def _gives_up_on_watch_error(r, src, dst, amount):
-    src_key, dst_key = f"balance:{src}", f"balance:{dst}"
-    with r.pipeline() as pipe:
-        try:
-            pipe.watch(src_key)
-            balance = int(pipe.get(src_key) or 0)
-            if balance < amount:
-                return False
-            pipe.multi()
-            pipe.decrby(src_key, amount)
-            pipe.incrby(dst_key, amount)
-            pipe.execute()
-            return True
-        except redis.WatchError:
-            return False
-
-
-def _raises_watch_error(r, src, dst, amount):
+def _one_attempt(r, src, dst, amount):
+    """One round of transfer's WATCH loop, without the loop; the two mutants below mishandle its WatchError."""
     src_key, dst_key = f"balance:{src}", f"balance:{dst}"
     with r.pipeline() as pipe:
         pipe.watch(src_key)
-        balance = int(pipe.get(src_key) or 0)
-        if balance < amount:
+        if int(pipe.get(src_key) or 0) < amount:
             return False
         pipe.multi()
         pipe.decrby(src_key, amount)
         pipe.incrby(dst_key, amount)
         pipe.execute()
         return True
+
+
+def _gives_up_on_watch_error(r, src, dst, amount):
+    try:
+        return _one_attempt(r, src, dst, amount)
+    except redis.WatchError:
+        return False
+
+
+def _raises_watch_error(r, src, dst, amount):
+    return _one_attempt(r, src, dst, amount)
 
 
 def _no_balance_check(r, src, dst, amount):
@@ -382,14 +317,11 @@ def _transfer_case(
     for name, value in before.items():
         if value is not None:
             t.admin.set(f"balance:{name}", value)
-    state, remove = {"fired": False}, lambda: None
+    state = {"fired": False}
     if concurrent is not None:
         name, delta = concurrent
-        state, remove = _inject_between_read_and_write(t, lambda admin: admin.incrby(f"balance:{name}", delta))
-    try:
-        result, error = t.try_call(src, dst, amount, expected=(redis.WatchError,))
-    finally:
-        remove()
+        state = t.inject_once(_READS, lambda admin: admin.incrby(f"balance:{name}", delta), wait_while=_QUIET)
+    result, error = t.try_call(src, dst, amount, expected=(redis.WatchError,))
     call = t.last_call
     names = list(before)
     after: dict[str, int | None] = {
@@ -553,13 +485,10 @@ def _cas_case(t: Trial, before: str | None, expected: str, new: str, concurrent:
     t.admin.delete(key)
     if before is not None:
         t.admin.set(key, before)
-    state, remove = {"fired": False}, lambda: None
+    state = {"fired": False}
     if concurrent is not None:
-        state, remove = _inject_between_read_and_write(t, lambda admin: admin.set(key, concurrent))
-    try:
-        result = t.call(key, expected, new)
-    finally:
-        remove()
+        state = t.inject_once(_READS, lambda admin: admin.set(key, concurrent), wait_while=_QUIET)
+    result = t.call(key, expected, new)
     call = t.last_call
     current = before
     story = ""
