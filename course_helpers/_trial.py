@@ -222,11 +222,12 @@ class Trial:
         """Every key in the trial's Redis, read by the checker with SCAN."""
         return set(self.admin.scan_iter(count=1000))
 
-    def expect_key(self, key: str, kind: str, before: set[str], built_as: str) -> None:
+    def expect_key(self, key: str, kind: str, before: set[str], built_as: str, wrong_type: str = "") -> None:
         """Fail unless key exists and holds a `kind` ("list", "hash"...); a missing key names what was written.
 
         before: the keys that existed before the learner's call (from keys()); built_as: how the key is built,
-        e.g. "recent:{user_id}".
+        e.g. "recent:{user_id}"; wrong_type: what to say after "<key> is a hash, not a list: " instead of the
+        generic advice.
         """
         actual = self.admin.type(key)
         if actual == kind:
@@ -239,7 +240,10 @@ class Trial:
                 else "your code wrote no key at all: write it with the client r that the check passes in."
             )
             self.fail(f"After {self.last_call}, the key {key!r} does not exist; {where}")
-        self.fail(f"After {self.last_call}, {key} is a {actual}, not a {kind}: use the {kind} commands for it.")
+        self.fail(
+            f"After {self.last_call}, {key} is a {actual}, not a {kind}: "
+            + (wrong_type or f"use the {kind} commands for it.")
+        )
 
     # -- other clients, concurrency and timing ---------------------------------------------------
     def client(self, decode_responses: bool = True) -> Any:

@@ -29,70 +29,22 @@ SERVER_WIDE_COMMANDS = {
 
 # Commands that never change data; anything else (including EVAL, a script that may write) counts as a write.
 READ_ONLY_COMMANDS = frozenset(
-    [
-        "GET",
-        "MGET",
-        "STRLEN",
-        "GETRANGE",
-        "EXISTS",
-        "TYPE",
-        "TTL",
-        "PTTL",
-        "EXPIRETIME",
-        "HGET",
-        "HMGET",
-        "HGETALL",
-        "HEXISTS",
-        "HLEN",
-        "HKEYS",
-        "HVALS",
-        "HSTRLEN",
-        "LRANGE",
-        "LLEN",
-        "LINDEX",
-        "LPOS",
-        "SMEMBERS",
-        "SISMEMBER",
-        "SMISMEMBER",
-        "SCARD",
-        "SINTER",
-        "SUNION",
-        "SDIFF",
-        "SRANDMEMBER",
-        "ZRANGE",
-        "ZREVRANGE",
-        "ZRANGEBYSCORE",
-        "ZREVRANGEBYSCORE",
-        "ZSCORE",
-        "ZMSCORE",
-        "ZRANK",
-        "ZREVRANK",
-        "ZCARD",
-        "ZCOUNT",
-        "XRANGE",
-        "XREVRANGE",
-        "XLEN",
-        "SCAN",
-        "SSCAN",
-        "HSCAN",
-        "ZSCAN",
-        "KEYS",
-        "DBSIZE",
-        "PING",
-        "ECHO",
-        "WATCH",
-        "UNWATCH",
-        "MULTI",
-        "EXEC",
-        "DISCARD",
-        "PUBSUB",
-        "SCRIPT",
-    ]
+    """GET MGET STRLEN GETRANGE EXISTS TYPE TTL PTTL EXPIRETIME HGET HMGET HGETALL HEXISTS HLEN HKEYS HVALS
+    HSTRLEN LRANGE LLEN LINDEX LPOS SMEMBERS SISMEMBER SMISMEMBER SCARD SINTER SUNION SDIFF SRANDMEMBER ZRANGE
+    ZREVRANGE ZRANGEBYSCORE ZREVRANGEBYSCORE ZSCORE ZMSCORE ZRANK ZREVRANK ZCARD ZCOUNT XRANGE XREVRANGE XLEN
+    SCAN SSCAN HSCAN ZSCAN KEYS DBSIZE PING ECHO WATCH UNWATCH MULTI EXEC DISCARD PUBSUB SCRIPT
+    EVAL_RO EVALSHA_RO FCALL_RO""".split()  # noqa: SIM905 - a word list reads better than 60 quoted strings
 )
+# Scripts and functions run atomically on the server, like a transaction.
+SCRIPT_COMMANDS = frozenset({"EVAL", "EVALSHA", "FCALL"})
 
 
-def writes_outside_transactions(commands: Iterable[Command]) -> list[Command]:
-    """The commands that may write and were sent outside MULTI ... EXEC (a script counts: it is a command)."""
+def writes_outside_transactions(commands: Iterable[Command], scripts_are_atomic: bool = False) -> list[Command]:
+    """The commands that may write and were sent outside MULTI ... EXEC.
+
+    A script (EVAL, EVALSHA, FCALL) may write; with scripts_are_atomic=True it is not listed, since it runs
+    as one atomic step like a transaction.
+    """
     outside: list[Command] = []
     in_transaction = False
     for command in commands:
@@ -101,7 +53,9 @@ def writes_outside_transactions(commands: Iterable[Command]) -> list[Command]:
             in_transaction = True
         elif name in ("EXEC", "DISCARD"):
             in_transaction = False
-        elif not in_transaction and name not in READ_ONLY_COMMANDS:
+        elif in_transaction or name in READ_ONLY_COMMANDS or (scripts_are_atomic and name in SCRIPT_COMMANDS):
+            continue
+        else:
             outside.append(command)
     return outside
 
