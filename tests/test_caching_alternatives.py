@@ -32,6 +32,15 @@ def cache_aside_with_set_then_expire_in_a_pipeline(r, key, loader, ttl):
     return json.loads(raw)
 
 
+def cache_aside_with_milliseconds(r, key, loader, ttl):
+    cached = r.get(key)
+    if cached is None:
+        value = loader()
+        r.set(key, json.dumps(value), px=ttl * 1000)
+        return value
+    return json.loads(cached)
+
+
 # -- caching.invalidate_prefix -----------------------------------------------------------------------
 def invalidate_by_filtering_every_key(r, prefix):
     doomed = [key for key in r.scan_iter(count=1000) if key.startswith(prefix)]
@@ -50,9 +59,10 @@ def invalidate_with_a_cursor_loop(r, prefix):
 
 
 def invalidate_with_glob_escape(r, prefix):
-    # glob.escape writes [*] and [[]: character classes that Redis patterns understand too
+    # glob.escape writes [*] and [[]: character classes that Redis patterns understand too. It leaves a
+    # backslash alone, which Redis reads as an escape, so double it first.
     deleted = 0
-    for key in r.scan_iter(match=glob.escape(prefix) + "*"):
+    for key in r.scan_iter(match=glob.escape(prefix.replace("\\", "\\\\")) + "*"):
         if key.startswith(prefix):
             deleted += r.delete(key)
     return deleted
@@ -93,6 +103,7 @@ def find_user_with_an_empty_marker(r, user_id, lookup, ttl=300, miss_ttl=30):
 ALTERNATIVES = [
     ("caching.cache_aside", cache_aside_with_setex),
     ("caching.cache_aside", cache_aside_with_set_then_expire_in_a_pipeline),
+    ("caching.cache_aside", cache_aside_with_milliseconds),
     ("caching.invalidate_prefix", invalidate_by_filtering_every_key),
     ("caching.invalidate_prefix", invalidate_with_a_cursor_loop),
     ("caching.invalidate_prefix", invalidate_with_glob_escape),

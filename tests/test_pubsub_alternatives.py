@@ -57,6 +57,24 @@ def collect_with_run_in_thread(r, channel, count, timeout):
     return found[:count]
 
 
+def collect_after_the_confirmation(r, channel, count, timeout):
+    deadline = time.monotonic() + timeout
+    pubsub = r.pubsub()
+    try:
+        pubsub.subscribe(channel)
+        found = []
+        while len(found) < count and (left := deadline - time.monotonic()) > 0:
+            message = pubsub.get_message(timeout=left)
+            if message is None:
+                continue  # nothing yet: not the end, the deadline decides
+            if message["type"] == "message":
+                found.append(message["data"])
+        return found
+    finally:
+        pubsub.unsubscribe(channel)
+        pubsub.close()
+
+
 # -- pubsub.collect_pattern --------------------------------------------------------------------------
 def collect_pattern_as_lists_and_close(r, pattern, count, timeout):
     pubsub = r.pubsub()
@@ -97,6 +115,7 @@ ALTERNATIVES = [
     ("pubsub.collect_messages", collect_with_a_context_manager),
     ("pubsub.collect_messages", collect_by_polling),
     ("pubsub.collect_messages", collect_with_run_in_thread),
+    ("pubsub.collect_messages", collect_after_the_confirmation),
     ("pubsub.collect_pattern", collect_pattern_as_lists_and_close),
     ("pubsub.announce", announce_without_a_transaction),
     ("pubsub.announce", announce_history_first),

@@ -29,6 +29,16 @@ def place_order_explicit_multi(r, order_id, user, total):
     return replies[3]
 
 
+def place_order_reading_revenue_inside_the_transaction(r, order_id, user, total):
+    pipe = r.pipeline()
+    pipe.hset(f"order:{order_id}", mapping={"user": user, "total": total})
+    pipe.rpush(f"orders:{user}", order_id)
+    pipe.incrby("revenue", total)
+    pipe.get("revenue")  # queued: runs inside MULTI/EXEC, so nobody else's INCRBY can come in between
+    *_, revenue = pipe.execute()
+    return int(revenue)
+
+
 # -- transactions.transfer -----------------------------------------------------------------------------
 def transfer_with_transaction_helper(r, src, dst, amount):
     def move(pipe):
@@ -53,6 +63,20 @@ def transfer_with_lua(r, src, dst, amount):
         """
     )
     return script(keys=[f"balance:{src}", f"balance:{dst}"], args=[amount]) == 1
+
+
+def transfer_with_lua_that_undoes(r, src, dst, amount):
+    # DECRBY, then INCRBY back when it went negative: fine inside a script, where nobody sees the moment in
+    # between; it leaves "0" in a source key that was missing, which is the same balance.
+    script = """
+    if redis.call('DECRBY', KEYS[1], ARGV[1]) < 0 then
+        redis.call('INCRBY', KEYS[1], ARGV[1])
+        return 0
+    end
+    redis.call('INCRBY', KEYS[2], ARGV[1])
+    return 1
+    """
+    return r.eval(script, 2, f"balance:{src}", f"balance:{dst}", amount) == 1
 
 
 def transfer_watching_both_and_setting(r, src, dst, amount):
@@ -90,8 +114,10 @@ def compare_and_set_lua_boolean(r, key, expected, new):
 ALTERNATIVES = [
     ("transactions.place_order", place_order_lua),
     ("transactions.place_order", place_order_explicit_multi),
+    ("transactions.place_order", place_order_reading_revenue_inside_the_transaction),
     ("transactions.transfer", transfer_with_transaction_helper),
     ("transactions.transfer", transfer_with_lua),
+    ("transactions.transfer", transfer_with_lua_that_undoes),
     ("transactions.transfer", transfer_watching_both_and_setting),
     ("transactions.compare_and_set", compare_and_set_registered),
     ("transactions.compare_and_set", compare_and_set_lua_boolean),

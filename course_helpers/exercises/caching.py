@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import glob
 import json
 from typing import Any
 
@@ -121,6 +122,25 @@ def _ttl_in_milliseconds(r, key, loader, ttl):
     return _cache_aside_with(r, key, loader, px=ttl)
 
 
+def _set_then_expire(r, key, loader, ttl):
+    cached = r.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    value = loader()
+    r.set(key, json.dumps(value))
+    r.expire(key, ttl)  # a second command: if it never arrives, the copy never expires
+    return value
+
+
+def _set_then_expire_pipelined(r, key, loader, ttl):
+    cached = r.get(key)
+    if cached is not None:
+        return json.loads(cached)
+    value = loader()
+    r.pipeline(transaction=False).set(key, json.dumps(value)).expire(key, ttl).execute()
+    return value
+
+
 def _always_loads(r, key, loader, ttl):
     value = loader()
     r.set(key, json.dumps(value), ex=ttl)
@@ -192,6 +212,40 @@ def _expect_returned(t: Trial, value: Any, expected: dict[str, Any], when: str) 
         t.fail(f"{t.last_call} {when} returned {_short(value, 90)}; expected {_short(expected, 90)}.")
 
 
+_EXPIRY_OPTIONS = {"EX", "PX", "EXAT", "PXAT"}
+_EXPIRE_COMMANDS = {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"}
+
+
+def _expect_expiry_in_the_set(t: Trial) -> None:
+    """Fail a miss that stores the copy and its expiry in two commands, which can be separated by a crash."""
+    first_call, first_sent = t.last_call, t.sent
+    loader = _CountingLoader("load_product", {**PRODUCT, "id": 9})
+    cut = t.cut_connection_after(["SET"])
+    _, error = t.try_call("product:9", loader, 600, expected=(redis.ConnectionError,))
+    if cut["fired"]:
+        if t.pttl("product:9") == -1:
+            t.fail(
+                f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
+                "EXPIRE never reached Redis and product:9 now stays cached forever, never refreshed. SET followed "
+                "by EXPIRE is two commands, and anything can happen between them. Store the copy and its expiry "
+                "in the same command: r.set(key, json.dumps(value), ex=ttl)."
+            )
+    elif error is not None:
+        raise error
+    names = [command[0].upper() for command in first_sent if command]
+    plain_set = any(
+        command[0].upper() == "SET" and not _EXPIRY_OPTIONS & {word.upper() for word in command[3:]}
+        for command in first_sent
+    )
+    if plain_set and _EXPIRE_COMMANDS & set(names) and "MULTI" not in names:
+        t.fail(
+            f"{first_call} sent SET and then a separate EXPIRE. In a pipeline without MULTI/EXEC they are still "
+            "two commands: another client can read the copy while it has no expiry, and if the EXPIRE is lost "
+            "the copy is never refreshed. Store the copy and its expiry in the same command: "
+            "r.set(key, json.dumps(value), ex=ttl)."
+        )
+
+
 def check_cache_aside(t: Trial) -> str:
     loader = _CountingLoader("load_product", PRODUCT)
     value = t.call("product:42", loader, 600)
@@ -208,6 +262,7 @@ def check_cache_aside(t: Trial) -> str:
     _expect_json_of(t, "product:42", PRODUCT)
     _expect_returned(t, value, PRODUCT, "on a miss")
     _expect_ttl(t, "product:42", 600, "this cached copy")
+    _expect_expiry_in_the_set(t)
 
     cached = {"id": 7, "name": "Teapot", "price": 21.0, "tags": [], "in_stock": False}
     t.admin.set("product:7", json.dumps(cached), ex=120)
@@ -265,6 +320,25 @@ def _unescaped_prefix(r, prefix):
     return deleted
 
 
+def _backslash_not_escaped(r, prefix):
+    pattern = "".join("\\" + c if c in "*?[]" else c for c in prefix) + "*"  # forgets the backslash itself
+    deleted = 0
+    for key in r.scan_iter(match=pattern, count=500):
+        deleted += r.delete(key)
+    return deleted
+
+
+def _unescaped_then_filtered(r, prefix):
+    doomed = [key for key in r.scan_iter(match=prefix + "*", count=500) if key.startswith(prefix)]
+    return r.delete(*doomed) if doomed else 0
+
+
+def _glob_escape_then_filtered(r, prefix):
+    # glob.escape writes [*] [?] [[] for Python's glob, which Redis reads the same way, but leaves \ alone
+    doomed = [key for key in r.scan_iter(match=glob.escape(prefix) + "*", count=500) if key.startswith(prefix)]
+    return r.delete(*doomed) if doomed else 0
+
+
 def _counts_last_batch_only(r, prefix):
     pattern = _escape(prefix) + "*"
     deleted, batch = 0, []
@@ -284,6 +358,32 @@ def _substring_match(r, prefix):
     for key in r.scan_iter(match=f"*{escaped}*", count=500):
         deleted += r.delete(key)
     return deleted
+
+
+def _why_the_pattern_misfires(prefix: str) -> str:
+    """What the glob characters in prefix do in a SCAN MATCH pattern, with an example and the remedy."""
+    pattern, backslash = prefix + "*", "\\"
+    if "[" in prefix and "]" in prefix[prefix.index("[") :]:
+        start = prefix.index("[")
+        end = prefix.index("]", start)
+        group = prefix[start : end + 1]
+        literal = prefix[:start] + group[1:2] + prefix[end + 1 :]
+        what = (
+            f"in a SCAN MATCH pattern {group} is a character class, one character from inside the brackets, so "
+            f"{pattern!r} matches names such as {literal + '…'!r} and never {prefix + '…'!r}"
+        )
+    elif backslash in prefix:
+        what = (
+            "in a SCAN MATCH pattern a backslash escapes the character after it instead of matching itself, so "
+            f"{pattern!r} matches names such as {prefix.replace(backslash, '') + '…'!r} and never {prefix + '…'!r}"
+        )
+    else:
+        what = f"in a SCAN MATCH pattern * ? [ ] are wildcards, so {pattern!r} also matches other names"
+    return (
+        f"{what}. They must be escaped before SCAN sees them: put a backslash before each of * ? [ ] and before "
+        f"a backslash itself, {_ESCAPE_HINT}. Filtering with key.startswith(prefix) afterwards cannot bring back "
+        "keys that SCAN never returned."
+    )
 
 
 def _exist_each(t: Trial, keys: list[str]) -> list[bool]:
@@ -325,6 +425,12 @@ def _expect_invalidated(t: Trial, prefix: str, targets: list[str], decoys: list[
                 f"are glob wildcards, so {prefix + '*'!r} matches other names. Put a backslash before each of them "
                 "(see the hints) or compare key.startswith(prefix) yourself."
             )
+        if "\\" in prefix:
+            t.fail(
+                f"{t.last_call} deleted {gone[:3]}, which do not start with {prefix!r}: in a SCAN pattern a "
+                f"backslash escapes the character after it, so {prefix + '*'!r} matches names without the "
+                "backslash. Put a backslash before the backslash too, like before * ? [ ] (see the hints)."
+            )
         t.fail(f"{t.last_call} deleted {gone[:3]}, which do not start with {prefix!r}: delete only the prefix's keys.")
     if targets and t.admin.exists(*targets):  # one round trip; list the keys left only when some are
         left = [key for key, there in zip(targets, _exist_each(t, targets), strict=True) if there]
@@ -334,6 +440,11 @@ def _expect_invalidated(t: Trial, prefix: str, targets: list[str], decoys: list[
                 f"{t.last_call} sent one SCAN and stopped, leaving {len(left)} of the {len(targets)} keys that start "
                 f"with {prefix!r} (e.g. {left[0]!r}). SCAN returns one page and a cursor: call it again with that "
                 "cursor until the cursor is 0, or let r.scan_iter(match=...) loop for you."
+            )
+        if len(left) == len(targets) and any(char in prefix for char in "*?[]\\"):
+            t.fail(
+                f"{t.last_call} left every key that starts with {prefix!r} ({len(targets)} of them, e.g. "
+                f"{left[0]!r}): " + _why_the_pattern_misfires(prefix)
             )
         t.fail(
             f"{t.last_call} left {len(left)} of the {len(targets)} keys that start with {prefix!r}, e.g. "
@@ -357,6 +468,7 @@ def check_invalidate_prefix(t: Trial) -> str:
     _expect_invalidated(t, "session:", sessions, decoys)
     _expect_invalidated(t, "user[1]:", ["user[1]:cart", "user[1]:profile"], ["user1:cart", "user[1]", "user[2]:cart"])
     _expect_invalidated(t, "a*b:", ["a*b:1", "a*b:2"], ["aXYb:1", "a*b", "ab:1"])
+    _expect_invalidated(t, "dir\\tmp:", ["dir\\tmp:1", "dir\\tmp:2"], ["dirtmp:1", "dir\\tmp", "dir/tmp:1"])
     _expect_invalidated(t, "nothing:", [], ["nothing", "not:1"])
     return (
         "invalidate_prefix walks the keys with SCAN, deletes exactly the prefix's keys (wildcards escaped) "
@@ -513,6 +625,8 @@ EXERCISES = [
             Mutant(_ttl_in_milliseconds, "is in seconds"),
             Mutant(_loads_twice, "called loader() 2 times on one miss"),
             Mutant(_empty_dict_is_a_miss, "cached is not None"),
+            Mutant(_set_then_expire, "the network dropped just after your SET"),
+            Mutant(_set_then_expire_pipelined, "sent SET and then a separate EXPIRE"),
         ),
     ),
     Exercise(
@@ -520,7 +634,7 @@ EXERCISES = [
         title="Invalidate every key under a prefix, with SCAN",
         signature="invalidate_prefix(r, prefix: str) -> int",
         task="Delete every key whose name starts with prefix, and only those, finding them with SCAN (never KEYS); "
-        "return how many were deleted. Prefixes may contain glob characters such as [ ] * ?.",
+        "return how many were deleted. Prefixes may contain glob characters such as [ ] * ? and backslashes.",
         checker=check_invalidate_prefix,
         reference=invalidate_prefix,
         hints=(
@@ -536,6 +650,9 @@ EXERCISES = [
             Mutant(_unescaped_prefix, "are glob wildcards"),
             Mutant(_counts_last_batch_only, "but it deleted 1200 keys"),
             Mutant(_substring_match, "anywhere in the name"),
+            Mutant(_backslash_not_escaped, "Put a backslash before the backslash too"),
+            Mutant(_unescaped_then_filtered, "[1] is a character class"),
+            Mutant(_glob_escape_then_filtered, "a backslash escapes the character after it instead"),
         ),
     ),
     Exercise(

@@ -86,6 +86,11 @@ def _two_transactions(r, order_id, user, total):
     return pipe.execute()[-1]
 
 
+def _rereads_revenue(r, order_id, user, total):
+    _queue_order(r.pipeline(), order_id, user, total).execute()
+    return int(r.get("revenue"))  # by now another client may have added its own order
+
+
 def _order_state(t: Trial, order_id: str, user: str) -> tuple[dict[str, str], list[str], int]:
     revenue = t.admin.get("revenue")
     return t.admin.hgetall(f"order:{order_id}"), t.admin.lrange(f"orders:{user}", 0, -1), int(revenue or 0)
@@ -175,6 +180,21 @@ def check_place_order(t: Trial) -> str:
             )
         t.expect_equal(result, expected_revenue, f"{call} return value (the revenue after this order)")
         revenue_before = expected_revenue
+
+    # Another shop's order lands right after the learner's EXEC: the answer is what EXEC returned, not a re-read.
+    other_sale = 100
+    landed = t.inject_once(["EXEC"], lambda admin: admin.incrby("revenue", other_sale))
+    result = t.call("1004", "grace", 20)
+    expected_revenue = revenue_before + 20
+    if landed["fired"] and result == expected_revenue + other_sale:
+        t.fail(
+            f"{t.last_call} returned {result}, but its own INCRBY made revenue {expected_revenue}: right after your "
+            f"EXEC another client ran INCRBY revenue {other_sale} (the check did, like another order being placed), "
+            "and your code then read revenue again, so it returned a total that includes someone else's order. "
+            "Return the INCRBY reply from the list execute() gives back (its last item): that is the value your "
+            "transaction produced."
+        )
+    t.expect_equal(result, expected_revenue, f"{t.last_call} return value (the revenue after this order)")
     return "place_order writes the order, the user's list and the revenue in one MULTI/EXEC transaction."
 
 
@@ -299,8 +319,39 @@ def _watches_only_src(r, src, dst, amount):
                 continue
 
 
+def _takes_first_then_refunds(r, src, dst, amount):
+    if r.decrby(f"balance:{src}", amount) < 0:  # others can see the negative balance until the refund
+        r.incrby(f"balance:{src}", amount)
+        return False
+    r.incrby(f"balance:{dst}", amount)
+    return True
+
+
 def _balances_text(balances: dict[str, int | None]) -> str:
     return ", ".join(f"balance:{name}={'(missing)' if value is None else value}" for name, value in balances.items())
+
+
+def _as_amounts(balances: dict[str, int | None]) -> dict[str, int]:
+    """Balances as the task defines them: a missing key means 0."""
+    return {name: value or 0 for name, value in balances.items()}
+
+
+def _overdraft_watcher(t: Trial, names: list[str], seen: list[dict[str, int | None]]) -> Callable[..., None]:
+    """A hook: before each of the learner's sends after their first write, another client reads the balances
+    and keeps the first reading where one of them is below zero."""
+
+    def read(_commands: list[Command], recorder: Recorder) -> None:
+        if seen or not any(_may_write(name) for name in recorder.names):
+            return
+        values = t.admin.mget([f"balance:{name}" for name in names])
+        try:
+            balances = {name: None if v is None else int(v) for name, v in zip(names, values, strict=True)}
+        except ValueError:  # not an integer: the checks after the call report that
+            return
+        if any(value is not None and value < 0 for value in balances.values()):
+            seen.append(balances)
+
+    return read
 
 
 def _transfer_case(
@@ -321,9 +372,14 @@ def _transfer_case(
     if concurrent is not None:
         name, delta = concurrent
         state = t.inject_once(_READS, lambda admin: admin.incrby(f"balance:{name}", delta), wait_while=_QUIET)
-    result, error = t.try_call(src, dst, amount, expected=(redis.WatchError,))
-    call = t.last_call
     names = list(before)
+    overdrafts: list[dict[str, int | None]] = []
+    stop_watching = t.recorder.add_hook(_overdraft_watcher(t, names, overdrafts))
+    try:
+        result, error = t.try_call(src, dst, amount, expected=(redis.WatchError,))
+    finally:
+        stop_watching()
+    call = t.last_call
     after: dict[str, int | None] = {
         name: None if value is None else int(value)
         for name, value in zip(names, t.admin.mget([f"balance:{name}" for name in names]), strict=True)
@@ -354,6 +410,15 @@ def _transfer_case(
             "redis.WatchError and retry from the WATCH (a `while True:` loop), or let "
             "r.transaction(func, key) retry for you."
         )
+    if overdrafts:
+        t.fail(
+            f"{call} let other clients see a temporary overdraft. {situation} Between two of your round trips "
+            f"another client read {_balances_text(overdrafts[0])}: a balance below zero. Your code wrote before "
+            "it knew the money was there (and undid it afterwards), so for a moment a report, or another "
+            "transfer checking the balance, saw money that does not exist. Decide first, then write: WATCH the "
+            "balance, read and compare it, then MULTI/EXEC (retrying on WatchError), or do the check and both "
+            "writes in one Lua script."
+        )
     if result is None:
         t.fail(
             f"{call} returned None. Return True when the money moved and False when balance:{src} holds less "
@@ -361,7 +426,7 @@ def _transfer_case(
         )
     if not isinstance(result, bool):
         t.fail(f"{call} returned {result!r} ({type(result).__name__}); return the bool True or False.")
-    if enough and result is False and after == effective:
+    if enough and result is False and _as_amounts(after) == _as_amounts(effective):
         if story:
             t.fail(
                 f"{call} returned False and moved nothing. {situation} That concurrent change made EXEC fail "
@@ -387,7 +452,7 @@ def _transfer_case(
             f"{call} overdrew the account: {situation} Expected {_balances_text(expected)}, got "
             f"{_balances_text(after)}. {advice}"
         )
-    if after != expected:
+    if _as_amounts(after) != _as_amounts(expected):  # a missing key and 0 are the same balance
         if story:
             t.fail(
                 f"{call} lost the other client's update. {situation} Expected {_balances_text(expected)}, got "
@@ -469,6 +534,25 @@ def _watch_instead_of_lua(r, key, expected, new):
     return r.transaction(swap, key, value_from_callable=True)
 
 
+def _key_in_argv(r, key, expected, new):
+    script = "if redis.call('GET', ARGV[1]) == ARGV[2] then redis.call('SET', ARGV[1], ARGV[3]) return 1 end return 0"
+    return r.eval(script, 0, key, expected, new) == 1
+
+
+def _script_hides_key(t: Trial, key: str) -> Command | None:
+    """The first script call (EVAL, EVALSHA, FCALL) of the last call that did not declare key in KEYS."""
+    for command in t.sent:
+        if _word(command) not in ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"):
+            continue
+        try:
+            numkeys = int(command[2])
+        except (IndexError, ValueError):
+            continue
+        if key not in command[3 : 3 + numkeys]:
+            return command
+    return None
+
+
 def _script_trips(t: Trial) -> int:
     """Round trips, counting a script loaded on first use (EVALSHA, SCRIPT LOAD, EVALSHA) as one."""
     trips = [trip for trip in t.recorder.round_trips if not all(_word(c) == "SCRIPT" for c in trip)]
@@ -531,7 +615,17 @@ def _cas_case(t: Trial, before: str | None, expected: str, new: str, concurrent:
 
 
 def check_compare_and_set(t: Trial) -> str:
-    _cas_case(t, "blue", "blue", "green")
+    call = _cas_case(t, "blue", "blue", "green")
+    hidden = _script_hides_key(t, "config:mode")
+    if hidden is not None:
+        numkeys, arguments = hidden[2], " ".join(hidden[3:])
+        t.fail(
+            f"{call} swapped correctly, but its script got the key in ARGV, not in KEYS: it sent "
+            f"{_word(hidden)} <script> {numkeys} {arguments} (numkeys={numkeys}). Redis learns which keys a script "
+            "touches only from KEYS (Redis Cluster uses them to send the script to the node holding those keys). "
+            "Declare the key: r.eval(script, 1, key, expected, new), read it as KEYS[1] in the script, and keep "
+            "only expected and new in ARGV."
+        )
     _cas_case(t, "green", "blue", "red")
     _cas_case(t, None, "blue", "green")
     _cas_case(t, "v1", "v1", "v3", concurrent="v2")
@@ -571,6 +665,7 @@ EXERCISES = [
             Mutant(_returns_execute_list, "the whole list execute() gives back"),
             Mutant(_newest_first, "newest first"),
             Mutant(_overwrites_revenue, "instead of replacing the value"),
+            Mutant(_rereads_revenue, "right after your EXEC another client ran INCRBY revenue"),
         ),
     ),
     Exercise(
@@ -600,6 +695,7 @@ EXERCISES = [
             Mutant(_returns_none, "returned None"),
             Mutant(_refuses_exact_balance, "exactly the amount"),
             Mutant(_watches_only_src, "lost the other client's update"),
+            Mutant(_takes_first_then_refunds, "temporary overdraft"),
         ),
     ),
     Exercise(
@@ -607,7 +703,7 @@ EXERCISES = [
         title="Compare-and-set with a Lua script",
         signature="compare_and_set(r, key: str, expected: str, new: str) -> bool",
         task="Set key to new only if its current value equals expected (a missing key equals nothing), and "
-        "return whether it did. Do it atomically in one round trip: a Lua script.",
+        "return whether it did. Do it atomically in one round trip: a Lua script, with the key passed in KEYS.",
         checker=check_compare_and_set,
         reference=compare_and_set,
         hints=(
@@ -624,6 +720,7 @@ EXERCISES = [
             Mutant(_returns_lua_number, "not a bool"),
             Mutant(_creates_missing_key, "the key did not exist"),
             Mutant(_watch_instead_of_lua, "round trips"),
+            Mutant(_key_in_argv, "not in KEYS"),
         ),
     ),
 ]
