@@ -90,6 +90,31 @@ def update_product_with_transaction_helper(r, product_id, changes):
     return r.transaction(update, key, value_from_callable=True)
 
 
+def update_product_a_few_attempts(r, product_id, changes):
+    key = f"product:{product_id}"
+    for _attempt in range(5):  # another client changing the product makes EXEC fail: look again, a few times
+        with r.pipeline() as pipe:
+            try:
+                pipe.watch(key)
+                if not pipe.exists(key):
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping=changes)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+    raise RuntimeError(f"{key} kept changing; giving up after 5 attempts")
+
+
+def delete_product_del_reply_as_bool(r, product_id):
+    with r.pipeline() as pipe:
+        pipe.srem("products", product_id)
+        pipe.delete(f"product:{product_id}")
+        _, deleted = pipe.execute()
+    return deleted > 0
+
+
 def delete_product_with_lua(r, product_id):
     return r.eval(DELETE_BOTH, 2, f"product:{product_id}", "products", product_id) == 1
 
@@ -148,9 +173,11 @@ def list_products_in_one_sort(r, page, per_page):
         ("crud.create_product", create_product_watch_and_retry),
         ("crud.update_product", update_product_with_lua),
         ("crud.update_product", update_product_with_transaction_helper),
+        ("crud.update_product", update_product_a_few_attempts),
         ("crud.delete_product", delete_product_with_lua),
         ("crud.delete_product", delete_product_explicit_multi_unlink),
         ("crud.delete_product", delete_product_watch_then_delete),
+        ("crud.delete_product", delete_product_del_reply_as_bool),
         ("crud.list_products", list_products_with_sort),
         ("crud.list_products", list_products_in_one_sort),
     ],

@@ -60,6 +60,13 @@ def lua_hincrby(r, user_id, points):
     return r.eval("return redis.call('HINCRBY', KEYS[1], 'points', ARGV[1])", 1, f"user:{user_id}", points)
 
 
+def hincrby_then_a_later_command(r, user_id, points):
+    key = f"user:{user_id}"
+    total = r.hincrby(key, "points", points)  # the reply is this call's own total
+    r.persist(key)  # a later command: another client's HINCRBY may land before it, without changing total
+    return total
+
+
 ALTERNATIVES = [
     ("hashes.save_user", pipelined_hsets),
     ("hashes.save_user", hset_items),
@@ -69,6 +76,7 @@ ALTERNATIVES = [
     ("hashes.add_points", hincrby_in_a_transaction),
     ("hashes.add_points", watch_hget_hset_retry),
     ("hashes.add_points", lua_hincrby),
+    ("hashes.add_points", hincrby_then_a_later_command),
 ]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from course_helpers import exercises
@@ -37,13 +35,12 @@ def blmove_to_a_processing_list(r, queue, timeout):
     return r.blmove(queue, f"{queue}:processing", timeout, "RIGHT", "LEFT")
 
 
-def polling_until_the_deadline(r, queue, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        task = r.rpop(queue)
-        if task is not None or time.monotonic() >= deadline:
-            return task
-        time.sleep(0.02)
+def rpop_first_then_brpop(r, queue, timeout):
+    task = r.rpop(queue)  # a task already waiting: no need to block
+    if task is not None:
+        return task
+    popped = r.brpop(queue, timeout=timeout)
+    return None if popped is None else popped[1]
 
 
 # -- lists.claim_task ------------------------------------------------------------------------------------------
@@ -68,7 +65,7 @@ ALTERNATIVES = [
     ("lists.recent_items", push_then_pop_the_overflow),
     ("lists.next_task", brpop_positional),
     ("lists.next_task", blmove_to_a_processing_list),
-    ("lists.next_task", polling_until_the_deadline),
+    ("lists.next_task", rpop_first_then_brpop),
     ("lists.claim_task", rpoplpush),
     ("lists.claim_task", lua_move),
     ("lists.claim_task", peek_then_lmove),

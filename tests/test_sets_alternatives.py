@@ -31,11 +31,23 @@ def record_visitor_in_one_transaction(r, page, day, visitor):
     return count
 
 
-def record_visitor_expires_new_sets_only(r, page, day, visitor):
+def record_visitor_sadd_reply_then_expire_and_scard(r, page, day, visitor):
     key = f"visitors:{page}:{day}"
-    if r.sadd(key, visitor) and r.scard(key) == 1:
-        r.expire(key, 604800)
-    return r.scard(key)
+    r.sadd(key, visitor)
+    with r.pipeline(transaction=False) as pipe:
+        pipe.expire(key, 604800)
+        pipe.scard(key)
+        _, count = pipe.execute()
+    return count
+
+
+def common_tags_sinterstore_into_a_deleted_key(r, post_a, post_b):
+    scratch = f"scratch:common:{post_a}:{post_b}"
+    try:
+        r.sinterstore(scratch, [f"tags:post:{post_a}", f"tags:post:{post_b}"])
+        return r.smembers(scratch)
+    finally:
+        r.delete(scratch)
 
 
 def suggest_friends_with_a_scratch_key(r, user):
@@ -65,7 +77,8 @@ def suggest_friends_in_python(r, user):
         ("sets.common_tags", common_tags_client_side),
         ("sets.common_tags", common_tags_pipelined),
         ("sets.record_visitor", record_visitor_in_one_transaction),
-        ("sets.record_visitor", record_visitor_expires_new_sets_only),
+        ("sets.common_tags", common_tags_sinterstore_into_a_deleted_key),
+        ("sets.record_visitor", record_visitor_sadd_reply_then_expire_and_scard),
         ("sets.suggest_friends", suggest_friends_with_a_scratch_key),
         ("sets.suggest_friends", suggest_friends_in_python),
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 
@@ -59,6 +60,18 @@ def record_hit_counting_the_window(r, user, hit_id, now, window):
     return r.zcount(key, f"({now - window}", "+inf")
 
 
+def record_hit_expireat_from_the_clock(r, user, hit_id, now, window):
+    key = f"hits:{user}"
+    r.zadd(key, {hit_id: now})
+    r.zremrangebyscore(key, "-inf", now - window)
+    r.expireat(key, int(time.time()) + window)  # the real clock, not the replayed now
+    return r.zcard(key)
+
+
+def add_score_zadd_incr_in_lua(r, board, player, points):
+    return float(r.eval("return redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])", 1, board, points, player))
+
+
 @pytest.mark.parametrize(
     ("exercise_id", "answer"),
     [
@@ -70,6 +83,8 @@ def record_hit_counting_the_window(r, user, hit_id, now, window):
         ("sorted_sets.rank_of", rank_of_by_counting_higher_scores),
         ("sorted_sets.record_hit", record_hit_in_one_transaction),
         ("sorted_sets.record_hit", record_hit_counting_the_window),
+        ("sorted_sets.record_hit", record_hit_expireat_from_the_clock),
+        ("sorted_sets.add_score", add_score_zadd_incr_in_lua),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )

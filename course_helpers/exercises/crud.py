@@ -58,14 +58,16 @@ def _hash_of(t: Trial, product_id: str) -> dict[str, str]:
     return t.admin.hgetall(key)
 
 
-def _call_in_a_race(t: Trial, *args: Any) -> Any:
-    """t.call(*args) while another client writes; an uncaught WatchError gets a sentence of its own."""
-    result, error = t.try_call(*args, expected=(redis.WatchError,))
+def _call_in_a_race(
+    t: Trial, *args: Any, advice: str = "look at the product once more, or return False", **kwargs: Any
+) -> Any:
+    """t.call(*args, **kwargs) while another client writes; an uncaught WatchError gets a sentence of its own."""
+    result, error = t.try_call(*args, expected=(redis.WatchError,), **kwargs)
     if error is not None:
         t.fail(
             f"{t.last_call} raised WatchError: another client changed the product between your WATCH and your "
             "EXEC (the check did that on purpose), so Redis discarded your transaction. Catch redis.WatchError "
-            "and decide again: look at the product once more, or return False."
+            f"and decide again: {advice}."
         )
     return result
 
@@ -232,6 +234,21 @@ def _replaces_the_record(r, product_id, changes):
                 continue
 
 
+def _gives_up_on_watch_error(r, product_id, changes):
+    key = f"product:{product_id}"
+    with r.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            if not pipe.exists(key):
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping=changes)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False
+
+
 def _returns_what_hset_returns(r, product_id, changes):
     key = f"product:{product_id}"
     with r.pipeline() as pipe:
@@ -278,6 +295,27 @@ def check_update_product(t: Trial) -> str:
         )
     _expect_bool(t, updated, False)
 
+    # Another client changes an unrelated field of p1 between the learner's check and their write: p1 still
+    # exists, so a WatchError here means "look again", not "there is no product".
+    injected = t.inject_once(
+        _READS, lambda admin: admin.hset("product:p1", "stock", "99"), wait_while=[*_READS, "WATCH"]
+    )
+    updated = _call_in_a_race(
+        t, "p1", {"price": "7.50"}, advice="the product may well still exist, so loop back to WATCH and look again"
+    )
+    expected.update({"price": "7.50", **({"stock": "99"} if injected["fired"] else {})})
+    stored = _hash_of(t, "p1")
+    if injected["fired"] and updated is False:
+        t.fail(
+            f"While {t.last_call} ran, another client changed p1's stock to 99 between your check and your write "
+            "(the check did that on purpose), and your call returned False: but p1 still exists, and HGETALL "
+            f"product:p1 is {stored!r}, without your price. A WatchError only says that the key changed, not that "
+            "the product is gone: loop back to WATCH, check EXISTS again, and write again (return False only when "
+            "the product really does not exist)."
+        )
+    t.expect_equal(stored, expected, f"After {t.last_call}, HGETALL product:p1")
+    _expect_bool(t, updated, True)
+
     def another_app_deletes(admin: redis.Redis) -> None:
         delete_product(admin, "p2")
 
@@ -295,7 +333,10 @@ def check_update_product(t: Trial) -> str:
         _expect_bool(t, updated, False)
     else:
         _expect_bool(t, updated, True)
-    return "update_product changes only existing products, only the given fields, even when a delete races it."
+    return (
+        "update_product changes only existing products, only the given fields, and retries when another client "
+        "changes the product meanwhile, even when a delete races it."
+    )
 
 
 # -- crud.delete_product -------------------------------------------------------------------------------
@@ -343,6 +384,14 @@ def _returns_the_count(r, product_id):
         pipe.srem("products", product_id)
         deleted, _ = pipe.execute()
     return deleted
+
+
+def _returns_what_srem_returns(r, product_id):
+    with r.pipeline() as pipe:
+        pipe.delete(f"product:{product_id}")
+        pipe.srem("products", product_id)
+        _, removed = pipe.execute()
+    return bool(removed)
 
 
 def _checks_then_deletes(r, product_id):
@@ -407,6 +456,29 @@ def check_delete_product(t: Trial) -> str:
             "DEL itself replies inside the transaction: it returns 1 only for the call that really deleted the key."
         )
     _expect_bool(t, deleted, not injected["fired"])
+
+    # The hash and the index can disagree (say, after a crash in an older program that deleted without MULTI):
+    # whether the product existed is what DEL replies, not what SREM replies.
+    t.admin.hset("product:p4", mapping=BOWL)  # a product that the index does not list
+    deleted = t.call("p4")
+    if t.admin.exists("product:p4"):
+        t.fail(f"After {t.last_call}, product:p4 still exists: delete the hash with DEL even when the index misses it.")
+    if deleted is False:
+        t.fail(
+            f"{t.last_call} returned False, but product:p4 existed and your call deleted it. The index set did not "
+            "list p4 (the two can disagree after a crash half-way), so SREM replied 0. Whether the product existed "
+            "is what DEL replies: return deleted == 1 with DEL's reply, not SREM's."
+        )
+    _expect_bool(t, deleted, True)
+    t.admin.sadd(INDEX, "p5")  # an index entry whose hash is gone
+    deleted = t.call("p5")
+    if deleted is True:
+        t.fail(
+            f"{t.last_call} returned True, but there was no product:p5 to delete: only a stale entry in the index, "
+            "so SREM replied 1 while DEL replied 0. Whether the product existed is what DEL replies: return "
+            "deleted == 1 with DEL's reply, not SREM's."
+        )
+    _expect_bool(t, deleted, False)
     return "delete_product removes the hash and the index entry in one MULTI/EXEC and reports what DEL really did."
 
 
@@ -600,7 +672,8 @@ EXERCISES = [
         signature="update_product(r, product_id: str, changes: dict) -> bool",
         task="Set the fields in changes on product:{product_id}, keeping its other fields, only if the product "
         "exists; return True if it was updated, False if there is no such product. Never create a product, even "
-        "when another client deletes it while you update.",
+        "when another client deletes it while you update; and when another client only changes it meanwhile, "
+        "try again rather than give up.",
         checker=check_update_product,
         reference=update_product,
         hints=(
@@ -617,6 +690,7 @@ EXERCISES = [
             Mutant(_checks_then_updates, "a half product"),
             Mutant(_replaces_the_record, "were lost"),
             Mutant(_returns_what_hset_returns, "number of fields it *added*"),
+            Mutant(_gives_up_on_watch_error, "A WatchError only says that the key changed"),
         ),
     ),
     Exercise(
@@ -644,6 +718,7 @@ EXERCISES = [
             Mutant(_always_true, "p404 does not exist"),
             Mutant(_returns_the_count, "not a bool"),
             Mutant(_checks_then_deletes, "both calls returned True"),
+            Mutant(_returns_what_srem_returns, "DEL's reply, not SREM's"),
         ),
     ),
     Exercise(

@@ -181,6 +181,12 @@ def _separate_counter_key(r, user_id, points):
     return r.incrby(f"user:{user_id}:points", points)
 
 
+def _hincrby_then_hget(r, user_id, points):
+    key = f"user:{user_id}"
+    r.hincrby(key, "points", points)
+    return int(r.hget(key, "points"))
+
+
 def _rewrites_the_hash(r, user_id, points):
     key = f"user:{user_id}"
     total = int(r.hget(key, "points") or 0) + points
@@ -245,6 +251,24 @@ def check_add_points(t: Trial) -> str:
             "adds inside Redis in one step and returns the new total."
         )
     _expect_points(t, returned, "3", 150 if state["fired"] else 100, 7, {"name": "Cy"}, before)
+
+    # Another client adds 50 points between the learner's HINCRBY and a separate read of the total.
+    t.admin.hset("user:4", mapping={"name": "Dee", "points": "20"})
+    before.add("user:4")
+    state = t.inject_once(["HINCRBY"], lambda other: other.hincrby("user:4", "points", 50))
+    returned = t.call("4", 5)
+    if state["fired"] and returned != 25:
+        t.fail(
+            f"{t.last_call} returned {returned!r}, but its own HINCRBY made the total 25 (20 + 5): another client "
+            "added 50 points before your code read the field back, so you returned someone else's total. HINCRBY "
+            "already replies with the new total; return that value (return r.hincrby(...)) instead of reading "
+            "the field again."
+        )
+    if state["fired"]:
+        stored = t.admin.hget("user:4", "points")
+        t.expect_equal(stored, "75", f"After {t.last_call} and another client's 50 points, the field points of user:4")
+    else:
+        _expect_points(t, returned, "4", 20, 5, {"name": "Dee"}, before)
     return "add_points changes one field atomically and leaves the rest of the profile alone."
 
 
@@ -312,6 +336,7 @@ EXERCISES = [
             Mutant(_always_one, "it should be '15'"),
             Mutant(_separate_counter_key, "Your code wrote ['user:1:points'] instead"),
             Mutant(_rewrites_the_hash, "are gone"),
+            Mutant(_hincrby_then_hget, "HINCRBY already replies with the new total"),
         ),
     ),
 ]

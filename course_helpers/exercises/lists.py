@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -167,7 +168,32 @@ def _returns_pair(r, queue, timeout):
     return r.brpop(queue, timeout=timeout)
 
 
+def _polls_until_the_deadline(r, queue, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        task = r.rpop(queue)
+        if task is not None or time.monotonic() >= deadline:
+            return task
+        time.sleep(0.02)
+
+
 _BLOCKING = {"BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "XREAD"}
+# Commands that answer at once: a loop of these on an empty queue is polling.
+_POLLING_COMMANDS = {"RPOP", "LPOP", "LMOVE", "RPOPLPUSH", "LMPOP", "LLEN", "LRANGE", "LINDEX", "EXISTS"}
+_MAX_POLLS = 3
+
+
+def _expect_no_polling(t: Trial, seconds: float, situation: str) -> None:
+    """Fail when the learner's last call asked the queue again and again instead of waiting in the server."""
+    polls = [command for command in t.sent if command and command[0].upper() in _POLLING_COMMANDS]
+    if len(polls) > _MAX_POLLS:
+        t.fail(
+            f"{t.last_call} sent {len(polls)} commands such as `{format_command(polls[0])}` in {seconds:.1f} s "
+            f"{situation}: it polls, asking again and again. Every idle worker then keeps the server busy with "
+            "requests, and a task that arrives between two polls waits for the next one. Use BRPOP: it waits in "
+            "the server and answers the moment a task arrives, or with None when the timeout passes: "
+            "r.brpop(queue, timeout=timeout)."
+        )
 
 
 def _expect_task(t: Trial, got: Any, expected: str, queue: str, newest: str | None = None) -> None:
@@ -206,6 +232,7 @@ def check_next_task(t: Trial) -> str:
             f"returns as soon as one arrives, or None when the timeout passes.{fake_blmove}"
         )
     _expect_task(t, got, "report:1", "queue:reports")
+    _expect_no_polling(t, seconds, "while it waited for a task")
 
     # Nobody pushes: the worker must give up after `timeout` seconds and return None.
     try:
@@ -220,6 +247,7 @@ def check_next_task(t: Trial) -> str:
         )
     if got is not None:
         t.fail(f"{t.last_call} on an empty queue returned {got!r}; after the timeout it should return None.")
+    _expect_no_polling(t, seconds, "on an empty queue")
     t.expect(
         seconds >= 0.8,
         f"{t.last_call} on an empty queue returned None after {seconds:.2f} s; it should wait up to 1 s for a task.",
@@ -343,7 +371,8 @@ EXERCISES = [
         title="A worker that waits for the next task",
         signature="next_task(r, queue: str, timeout: int) -> str | None",
         task="Producers LPUSH tasks onto the list queue. Return the task that has waited longest; when the queue "
-        "is empty, wait up to timeout seconds for one to arrive, and return None if none does.",
+        "is empty, wait up to timeout seconds for one to arrive (waiting in the server, not polling), and return "
+        "None if none does.",
         checker=check_next_task,
         reference=next_task,
         hints=(
@@ -358,6 +387,7 @@ EXERCISES = [
             Mutant(_does_not_wait, "pushed 'report:1' 0.1 s into the call"),
             Mutant(_waits_forever, "A timeout of 0 means wait forever"),
             Mutant(_returns_pair, "a (list name, value) pair"),
+            Mutant(_polls_until_the_deadline, "Use BRPOP: it waits in the server"),
         ),
     ),
     Exercise(

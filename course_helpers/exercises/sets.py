@@ -73,6 +73,24 @@ def _wrong_key(r, post_a, post_b):
     return r.sinter(f"tags:{post_a}", f"tags:{post_b}")
 
 
+def _stores_into_tmp(r, post_a, post_b):
+    r.sinterstore("tmp", [f"tags:post:{post_a}", f"tags:post:{post_b}"])
+    return r.smembers("tmp")
+
+
+def _no_scratch_left(t: Trial, own_prefix: str) -> None:
+    """Fail when the learner's call left a key without an expiry outside the exercise's own data."""
+    present = t.keys()
+    lasting = sorted(key for key in present if not key.startswith(own_prefix) and t.pttl(key) < 0)
+    if lasting:
+        t.fail(
+            f"{t.last_call} returned the right tags but left the key(s) {lasting} behind, with no expiry: scratch "
+            "data that stays in memory for good (and a fixed name such as 'tmp' is shared by every caller, so two "
+            "calls at once overwrite each other's result). SINTER returns the intersection without storing it; if "
+            "you do store one (SINTERSTORE), use a key of your own and delete it when you are done."
+        )
+
+
 POSTS = {
     "101": {"python", "redis", "tutorial", "caching"},
     "102": {"redis", "caching", "docker", "ops"},
@@ -90,6 +108,7 @@ def check_common_tags(t: Trial) -> str:
         result = t.call(post_a, post_b)
         _expect_a_set(t, result, expected)
         if result == expected:
+            _no_scratch_left(t, "tags:post:")
             continue
         extra, missing = set(result) - expected, expected - set(result)
         if extra and result in (tags_a, tags_b):
@@ -161,6 +180,35 @@ def _expiry_in_milliseconds(r, page, day, visitor):
     key = f"visitors:{page}:{day}"
     r.sadd(key, visitor)
     r.pexpire(key, 7 * 24 * 3600)
+    return r.scard(key)
+
+
+def _expiry_set_once_with_nx(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    r.sadd(key, visitor)
+    r.expire(key, 7 * 24 * 3600, nx=True)
+    return r.scard(key)
+
+
+def _expiry_only_for_a_new_visitor(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    if r.sadd(key, visitor):
+        r.expire(key, 7 * 24 * 3600)
+    return r.scard(key)
+
+
+def _expiry_only_without_ttl(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    r.sadd(key, visitor)
+    if r.ttl(key) == -1:
+        r.expire(key, 7 * 24 * 3600)
+    return r.scard(key)
+
+
+def _expiry_only_for_a_new_set(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    if r.sadd(key, visitor) and r.scard(key) == 1:
+        r.expire(key, 604800)
     return r.scard(key)
 
 
@@ -237,9 +285,31 @@ def check_record_visitor(t: Trial) -> str:
                 "which sends back one number."
             )
         _check_expiry(t, key)
+    # Time passes: the set has an hour left. The next visit, by someone who came before, must refresh the expiry.
+    for visitor in ("bob", "dee"):
+        t.admin.expire(key, 3600)
+        count = t.call(page, day, visitor)
+        pttl = t.pttl(key)
+        if 0 <= pttl <= 3600 * 1000:
+            who = "bob, who had visited before" if visitor == "bob" else "dee, a new visitor"
+            t.fail(
+                f"Before {t.last_call} ({who}), the check lowered the TTL of {key} to 1 hour, standing in for "
+                f"6 days and 23 hours passing; after the visit it still expires in {pttl / 1000:.0f} s. The set "
+                "should live 7 days after its LAST visit: refresh the expiry on every visit with "
+                f"r.expire(key, {WEEK_SECONDS}), whether SADD added someone or not, and without nx=True (NX only "
+                "sets an expiry on a key that has none)."
+            )
+        _check_expiry(t, key)
+        if visitor == "dee":
+            seen.append("dee")
+        t.expect_equal(count, len(seen), f"{t.last_call} (different visitors so far: {', '.join(seen)})")
+
     other_day = t.call(page, "2024-05-02", "ada")
     t.expect_equal(other_day, 1, f"{t.last_call} (a new day starts a new set)")
-    return "record_visitor counts each visitor once per day with SADD and SCARD, and every day's set expires."
+    return (
+        "record_visitor counts each visitor once per day with SADD and SCARD, and each day's set expires a week "
+        "after its last visit."
+    )
 
 
 # -- sets.suggest_friends ------------------------------------------------------------------------------
@@ -400,22 +470,23 @@ EXERCISES = [
             Mutant(_returns_a_list, "returned a list"),
             Mutant(_first_post_only, "every tag of post 101 only"),
             Mutant(_wrong_key, "which do not exist"),
+            Mutant(_stores_into_tmp, "left the key(s) ['tmp'] behind"),
         ),
     ),
     Exercise(
         id="sets.record_visitor",
         title="Unique visitors per page per day",
         signature="record_visitor(r, page: str, day: str, visitor: str) -> int",
-        task="Record that visitor saw page on day in the set visitors:{page}:{day}, make that set expire 7 days "
-        "(604800 s) after the visit, and return how many different visitors it holds, counted by Redis (without "
-        "downloading the members).",
+        task="Record that visitor saw page on day in the set visitors:{page}:{day}; refresh the expiry on every "
+        "visit, so that the set expires 7 days (604800 s) after its last visit; and return how many different "
+        "visitors it holds, counted by Redis (without downloading the members).",
         checker=check_record_visitor,
         reference=record_visitor,
         hints=(
             "A set keeps each member once, so adding a visitor who came before changes nothing. Three commands: "
             "add, set the expiry, count.",
-            "SADD adds, EXPIRE sets a time to live in seconds (run it after SADD, so that the key exists), SCARD "
-            "returns the number of members.",
+            "SADD adds, EXPIRE sets a time to live in seconds (run it after SADD, so that the key exists, and on "
+            "every visit, so that the week counts from the last one), SCARD returns the number of members.",
             'key = f"visitors:{page}:{day}"; r.sadd(key, visitor); r.expire(key, 7 * 24 * 3600); return r.scard(key)',
         ),
         mutants=(
@@ -425,6 +496,10 @@ EXERCISES = [
             Mutant(_never_expires, "has no expiry"),
             Mutant(_expiry_in_milliseconds, "read as milliseconds"),
             Mutant(_expires_before_adding, "EXPIRE on a missing key does nothing"),
+            Mutant(_expiry_set_once_with_nx, "refresh the expiry on every visit"),
+            Mutant(_expiry_only_for_a_new_visitor, "bob, who had visited before"),
+            Mutant(_expiry_only_without_ttl, "refresh the expiry on every visit"),
+            Mutant(_expiry_only_for_a_new_set, "refresh the expiry on every visit"),
         ),
     ),
     Exercise(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import redis
@@ -41,6 +42,11 @@ def _reads_then_writes(r, board, player, points):
 
 def _forgets_to_return(r, board, player, points):
     r.zincrby(board, points, player)
+
+
+def _zincrby_then_zscore(r, board, player, points):
+    r.zincrby(board, points, player)
+    return r.zscore(board, player)
 
 
 def _swaps_member_and_amount(r, board, player, points):
@@ -92,6 +98,25 @@ def check_add_score(t: Trial) -> str:
             "ZINCRBY (or ZADD with incr=True)."
         )
     t.expect_equal(total, expected_total, f"{t.last_call} while another client also added points")
+
+    # Another client adds points between the learner's ZINCRBY (or ZADD INCR) and a separate read of the score.
+    t.admin.zadd(board, {"cy": 40})
+    injected = t.inject_once(["ZINCRBY", "ZADD"], lambda admin: admin.zincrby(board, other_points, "cy"))
+    total = t.call(board, "cy", 2)
+    if injected["fired"] and total != 42:
+        t.fail(
+            f"{t.last_call} returned {total!r}, but its own increment made cy's score 42 (40 + 2): another client "
+            f"added {other_points} points before your code read the score back, so you returned someone else's "
+            "total. ZINCRBY already replies with the new score; return that value (return r.zincrby(...)) instead "
+            "of reading it again with ZSCORE."
+        )
+    t.expect_equal(
+        t.admin.zscore(board, "cy"),
+        42.0 + (other_points if injected["fired"] else 0),
+        f"After {t.last_call}, cy's score",
+    )
+    if not injected["fired"]:
+        t.expect_equal(total, 42.0, f"{t.last_call} (the new total)")
     return "add_score lets Redis add the points (ZINCRBY), so concurrent updates are never lost."
 
 
@@ -334,6 +359,31 @@ def _expiry_in_milliseconds(r, user, hit_id, now, window):
     return r.zcard(key)
 
 
+def _expireat_from_now(r, user, hit_id, now, window):
+    key = f"hits:{user}"
+    r.zadd(key, {hit_id: now})
+    r.zremrangebyscore(key, "-inf", now - window)
+    r.expireat(key, int(now + window))
+    return r.zcard(key)
+
+
+def _expect_no_replayed_deadline(t: Trial, key: str, now: float, window: int) -> None:
+    """Fail when an EXPIREAT/PEXPIREAT computed from the replayed now set the key's deadline in the past."""
+    if not t.recorder.used("EXPIREAT", "PEXPIREAT"):
+        return
+    pttl = t.pttl(key)
+    if (window - 2) * 1000 <= pttl <= (window + 1) * 1000:
+        return  # an absolute deadline computed from the real clock: as good as EXPIRE
+    when = datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    state = "no longer exists" if pttl == -2 else f"expires in {pttl / 1000:.0f} s"
+    t.fail(
+        f"{t.last_call} set the expiry with EXPIREAT, a deadline on the clock, computed from now={now!r}. That now is "
+        f"{when}, a time the check replays, so the deadline was in the past and {key} {state}. The expiry belongs "
+        f"to the real clock, not to the hits' times: use r.expire(key, window), which counts {window} s from the "
+        "moment Redis runs it."
+    )
+
+
 def check_record_hit(t: Trial) -> str:
     window, start = 60, 1_700_000_000.0
     key = "hits:ada"
@@ -344,6 +394,7 @@ def check_record_hit(t: Trial) -> str:
         now = start + offset
         in_window = [h for h, o in hits[: number + 1] if now - window < start + o]
         count = t.call("ada", hit_id, now, window)
+        _expect_no_replayed_deadline(t, key, now, window)
         t.expect_key(key, "zset", before, 'f"hits:{user}"')
         stored = t.admin.zscore(key, hit_id)
         if stored is not None and stored != now:
@@ -479,6 +530,7 @@ EXERCISES = [
             Mutant(_reads_then_writes, "the other client's points were lost"),
             Mutant(_forgets_to_return, "returned None"),
             Mutant(_swaps_member_and_amount, "takes the amount before the member"),
+            Mutant(_zincrby_then_zscore, "ZINCRBY already replies with the new score"),
         ),
     ),
     Exercise(
@@ -486,8 +538,9 @@ EXERCISES = [
         title="A sliding window of recent hits",
         signature="record_hit(r, user: str, hit_id: str, now: float, window: int) -> int",
         task="Record a request of user at time now (seconds) in the sorted set hits:{user} (member hit_id, score "
-        "now); remove hits that are window seconds old or older; make the key expire window seconds from now; "
-        "return how many hits are in the window, this one included.",
+        "now); remove hits that are window seconds old or older; make the key expire window seconds after the "
+        "call (EXPIRE key window: now is the hit's time as the check replays it, from 2023, so use it for scores, "
+        "not for the expiry); return how many hits are in the window, this one included.",
         checker=check_record_hit,
         reference=record_hit,
         hints=(
@@ -506,6 +559,7 @@ EXERCISES = [
             Mutant(_never_prunes, "Nothing removes them"),
             Mutant(_never_expires, "has no expiry"),
             Mutant(_expiry_in_milliseconds, "was read as milliseconds"),
+            Mutant(_expireat_from_now, "a time the check replays"),
         ),
     ),
 ]

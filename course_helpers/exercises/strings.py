@@ -1,4 +1,4 @@
-"""02-strings-and-keys: atomic counters, tokens that expire, and claiming a name only once."""
+"""02-strings-and-keys: atomic counters, tokens that expire, claiming a name only once, and a rate limiter."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import redis
 
 from .._exercise import Exercise, Mutant
 from .._trial import Trial
+from .._wire import format_command, writes_outside_transactions
 
 NOTEBOOK = "02-strings-and-keys"
 
@@ -311,6 +312,215 @@ def check_claim_username(t: Trial) -> str:
     return "claim_username gives each name to exactly one user, even when two try at the same moment."
 
 
+# -- strings.rate_limit ----------------------------------------------------------------------------------
+def allow_request(r, user_id, limit, window):
+    key = f"ratelimit:{user_id}"
+    with r.pipeline() as pipe:  # a transaction: MULTI, both commands, EXEC; they run together or not at all
+        pipe.incr(key)  # count this request (a missing counter starts at 0)
+        pipe.expire(key, window, nx=True)  # NX: only a new counter gets an expiry, so the window does not move
+        count, _ = pipe.execute()
+    return count <= limit
+
+
+def _expire_when_first(r, user_id, limit, window):
+    key = f"ratelimit:{user_id}"
+    count = r.incr(key)
+    if count == 1:
+        r.expire(key, window)
+    return count <= limit
+
+
+def _counter_without_expiry(r, user_id, limit, window):
+    return r.incr(f"ratelimit:{user_id}") <= limit
+
+
+def _resets_the_window(r, user_id, limit, window):
+    key = f"ratelimit:{user_id}"
+    with r.pipeline() as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window)
+        count, _ = pipe.execute()
+    return count <= limit
+
+
+def _one_request_short(r, user_id, limit, window):
+    key = f"ratelimit:{user_id}"
+    with r.pipeline() as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window, nx=True)
+        count, _ = pipe.execute()
+    return count < limit
+
+
+def _get_then_set(r, user_id, limit, window):
+    key = f"ratelimit:{user_id}"
+    count = int(r.get(key) or 0) + 1
+    if count == 1:
+        r.set(key, count, ex=window)
+    else:
+        r.set(key, count, keepttl=True)
+    return count <= limit
+
+
+def _incr_and_expire_pipelined(r, user_id, limit, window):
+    key = f"ratelimit:{user_id}"
+    with r.pipeline(transaction=False) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, window, nx=True)
+        count, _ = pipe.execute()
+    return count <= limit
+
+
+_LIMIT_EXPIRY_COMMANDS = {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"}
+
+
+def _expect_allowed(t: Trial, returned: Any, expected: bool, count: int, limit: int) -> None:
+    if not isinstance(returned, bool):
+        t.fail(
+            f"{t.last_call} returned {type(returned).__name__} {returned!r:.60}; return the bool {expected} "
+            f"(this is request number {count} of the window, and the limit is {limit}). A comparison such as "
+            "count <= limit gives a bool."
+        )
+    if returned is expected:
+        return
+    if expected and count == limit:
+        t.fail(
+            f"{t.last_call} returned False for request number {count} of the window, but the limit is {limit}: "
+            f"{limit} requests are allowed per window, so request number {count} is still in. Allow while "
+            "count <= limit (not < limit)."
+        )
+    if expected:
+        t.fail(
+            f"{t.last_call} returned False for request number {count} of the window; with limit={limit} it "
+            "should be allowed (True)."
+        )
+    t.fail(
+        f"{t.last_call} returned True for request number {count} of the window, but limit={limit}: refuse it "
+        "(False). Count every request with INCR and allow only while the count is <= limit."
+    )
+
+
+def _expect_counter(t: Trial, key: str, count: int, window: int, before: set[str], user: str) -> None:
+    t.expect_key(key, "string", before, 'f"ratelimit:{user_id}"')
+    stored = t.admin.get(key)
+    if stored != str(count):
+        t.fail(
+            f"After {t.last_call}, {key} holds {stored!r}; it should hold {str(count)!r}, one per request of "
+            f"{user} in this window. Count each request with r.incr(key)."
+        )
+    pttl = t.pttl(key)
+    if pttl == -1:
+        t.fail(
+            f"After {t.last_call}, {key} has no expiry (TTL -1), so the window never ends: once {user} reaches "
+            f"the limit, every later request is refused, forever. Give the counter an expiry of window seconds "
+            "when it is created, in the same step as the first INCR: EXPIRE key window NX inside MULTI/EXEC."
+        )
+    if 0 <= pttl <= window:
+        t.fail(
+            f"After {t.last_call}, {key} expires in {pttl} ms, not in {window} s: {window} was read as "
+            "milliseconds (PEXPIRE or px=). EXPIRE takes seconds."
+        )
+    if not (window - 2) * 1000 <= pttl <= window * 1000:
+        t.fail(
+            f"After {t.last_call}, {key} expires in {pttl / 1000:.1f} s; a new window should last window seconds "
+            f"({window} s here). Use the window argument: EXPIRE key window NX."
+        )
+
+
+def check_rate_limit(t: Trial) -> str:
+    before = t.keys()
+    key, limit, window = "ratelimit:ada", 3, 60
+    first_call, first_sent = "", []
+    for count in range(1, limit + 3):
+        allowed = t.call("ada", limit, window)
+        if count == 1:
+            first_call, first_sent = t.last_call, t.sent
+        if count <= limit:
+            _expect_counter(t, key, count, window, before, "ada")
+        _expect_allowed(t, allowed, count <= limit, count, limit)
+
+    # Time passes: the window has 5 s left. A request (refused) must not restart it.
+    t.admin.expire(key, 5)
+    allowed = t.call("ada", limit, window)
+    pttl = t.pttl(key)
+    if pttl == -1:
+        t.fail(
+            f"Before {t.last_call}, {key} had 5 s of its window left (the check lowered its TTL, standing in for "
+            "55 s passing); afterwards it has no expiry at all, so the window never ends. Never remove the "
+            "counter's expiry: INCR keeps it, a plain SET removes it."
+        )
+    if pttl > 5000:
+        t.fail(
+            f"Before {t.last_call}, {key} had 5 s of its window left (the check lowered its TTL, standing in for "
+            f"55 s passing); afterwards it expires in {pttl / 1000:.0f} s: your code restarted the window. Then a "
+            "user who keeps sending requests, even refused ones, never gets a fresh window and stays blocked. Set "
+            "the expiry only when the counter is new: EXPIRE key window NX (NX: only if the key has no expiry)."
+        )
+    _expect_allowed(t, allowed, False, limit + 3, limit)
+
+    # The window ends: Redis deletes the counter, and the next request starts a new window.
+    t.admin.delete(key)
+    allowed = t.call("ada", limit, window)
+    _expect_counter(t, key, 1, window, before, "ada")
+    _expect_allowed(t, allowed, True, 1, limit)
+
+    # Another user, another limit and window.
+    for count, expected in ((1, True), (2, False)):
+        allowed = t.call("bob", 1, 10)
+        if count == 1:
+            _expect_counter(t, "ratelimit:bob", 1, 10, before, "bob")
+        _expect_allowed(t, allowed, expected, count, 1)
+
+    # The network drops right after the learner's INCR: an expiry sent in a later command never arrives.
+    cut = t.cut_connection_after(["INCR", "INCRBY"])
+    allowed, error = t.try_call("cy", limit, window, expected=(redis.ConnectionError,))
+    if cut["fired"]:
+        if t.admin.exists("ratelimit:cy") and t.pttl("ratelimit:cy") == -1:
+            t.fail(
+                f"During {t.last_call} the network dropped just after your INCR (the check simulated it), so the "
+                "EXPIRE you send afterwards never reached Redis: ratelimit:cy is a counter without an expiry, and "
+                "once cy reaches the limit they are refused forever. Make the increment and the expiry one step: "
+                "queue INCR and EXPIRE key window NX in one transaction (with r.pipeline() as pipe: ... "
+                "pipe.execute()), or create the counter with r.set(key, 0, ex=window, nx=True) before INCR."
+            )
+    elif error is not None:
+        raise error
+    else:
+        _expect_allowed(t, allowed, True, 1, limit)
+
+    outside = writes_outside_transactions(first_sent, scripts_are_atomic=True)
+    names = {command[0].upper() for command in outside if command}
+    if names & {"INCR", "INCRBY"} and names & _LIMIT_EXPIRY_COMMANDS:
+        sent = " and ".join(
+            f"`{format_command(c)}`"
+            for c in outside
+            if c and c[0].upper() in {"INCR", "INCRBY"} | _LIMIT_EXPIRY_COMMANDS
+        )
+        t.fail(
+            f"{first_call} sent {sent} outside a transaction. Sent together in a pipeline they are still two "
+            "commands: if the EXPIRE fails or never arrives, the counter lives forever. Wrap them in MULTI/EXEC "
+            "(r.pipeline(), whose transaction=True is the default)."
+        )
+
+    # Another client's request lands between the learner's read and their write.
+    t.admin.set("ratelimit:dee", 1, ex=window)
+    state = t.inject_once(["GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN"], lambda other: other.incr("ratelimit:dee"))
+    allowed = t.call("dee", 5, window)
+    stored = t.admin.get("ratelimit:dee")
+    if state["fired"] and stored != "3":
+        t.fail(
+            f"{t.last_call} lost a request. ratelimit:dee held 1; your code read it, then another request of dee "
+            f"(the check's INCR) made it 2 before your code wrote, and afterwards it holds {stored!r} instead of "
+            "'3'. Two requests were counted as one, so users who send requests in parallel get past the limit. "
+            "Count with INCR, which reads, adds and writes inside Redis in one step."
+        )
+    _expect_allowed(t, allowed, True, 3 if state["fired"] else 2, 5)
+    return (
+        "allow_request counts each window with INCR, gives a new counter its expiry in the same atomic step, and "
+        "never moves the end of a window."
+    )
+
+
 EXERCISES = [
     Exercise(
         id="strings.page_views",
@@ -381,6 +591,34 @@ EXERCISES = [
             Mutant(_always_overwrites, "overwrote an existing claim"),
             Mutant(_returns_none_when_taken, "returned None"),
             Mutant(_claim_wrong_key, "wrote ['user:ada'] instead"),
+        ),
+    ),
+    Exercise(
+        id="strings.rate_limit",
+        title="A fixed-window rate limiter",
+        signature="allow_request(r, user_id: str, limit: int, window: int) -> bool",
+        task="Count the requests of user_id in the counter ratelimit:<user_id>, which must expire window seconds "
+        "after the first request of a window (later requests must not move that end). Set the expiry in the "
+        "same atomic step as the first increment: a crash in between must never leave a counter without one. "
+        "Return True while the count is <= limit, False after.",
+        checker=check_rate_limit,
+        reference=allow_request,
+        hints=(
+            "INCR counts the requests (a missing counter starts at 0) and an expiry ends the window. INCR followed "
+            "by a separate EXPIRE leaves a moment in which a crash leaves the counter without an expiry.",
+            "A transaction runs both as one step: with r.pipeline() as pipe: pipe.incr(key); "
+            "pipe.expire(key, window, nx=True); count, _ = pipe.execute(). NX (Redis 7) sets the expiry only "
+            "when the key has none, so later requests do not restart the window.",
+            'key = f"ratelimit:{user_id}"; with r.pipeline() as pipe: pipe.incr(key); pipe.expire(key, window, '
+            "nx=True); count, _ = pipe.execute()  then  return count <= limit",
+        ),
+        mutants=(
+            Mutant(_expire_when_first, "never reached Redis"),
+            Mutant(_counter_without_expiry, "has no expiry"),
+            Mutant(_resets_the_window, "restarted the window"),
+            Mutant(_one_request_short, "Allow while count <= limit"),
+            Mutant(_get_then_set, "lost a request"),
+            Mutant(_incr_and_expire_pipelined, "outside a transaction"),
         ),
     ),
 ]
