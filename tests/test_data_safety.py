@@ -13,7 +13,7 @@ from course_helpers import PrivateRedis, exercises
 
 from notebook_runner import LESSONS, execute
 
-pytestmark = [pytest.mark.real, pytest.mark.slow, pytest.mark.notebooks]
+pytestmark = [pytest.mark.real, pytest.mark.slow, pytest.mark.notebooks, pytest.mark.timeout(1200)]
 
 # Names the lessons use themselves: an application may well hold them too.
 COLLIDING = [
