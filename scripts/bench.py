@@ -45,8 +45,23 @@ def time_install() -> dict[str, float]:
     return timings
 
 
-def run_notebooks(env: dict[str, str]) -> dict[str, float]:
-    """Seconds to execute each notebook (kernel start included) with env set."""
+def _cell_seconds(notebook: object) -> float:
+    """Seconds the kernel spent running the cells (Run All), from nbclient's per-cell timing."""
+    from datetime import datetime
+
+    total = 0.0
+    for cell in notebook.cells:  # type: ignore[attr-defined]
+        timing = cell.get("metadata", {}).get("execution", {})
+        started, ended = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if started and ended:
+            total += (
+                datetime.fromisoformat(ended.rstrip("Z")) - datetime.fromisoformat(started.rstrip("Z"))
+            ).total_seconds()
+    return total
+
+
+def run_notebooks(env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Notebook -> (Run All seconds in the kernel, seconds including kernel start), with env set."""
     from notebook_runner import LESSONS, execute
 
     saved = {key: os.environ.get(key) for key in env}
@@ -55,8 +70,8 @@ def run_notebooks(env: dict[str, str]) -> dict[str, float]:
         timings = {}
         for path in LESSONS:
             started = time.perf_counter()
-            execute(path, solved=True)
-            timings[path.stem] = time.perf_counter() - started
+            notebook = execute(path, solved=True)
+            timings[path.stem] = (_cell_seconds(notebook), time.perf_counter() - started)
         return timings
     finally:
         for key, value in saved.items():
@@ -179,13 +194,13 @@ def chart(notebook_times: dict[str, dict[str, float]], latency: dict[str, dict[s
     for index, backend in enumerate(backends):
         left.barh(
             [n + index * width for n in range(len(notebooks))],
-            list(notebook_times[backend].values()),
+            [run for run, _ in notebook_times[backend].values()],
             height=width,
             label=backend,
         )
     left.set_yticks([n + width / 2 for n in range(len(notebooks))], notebooks)
     left.invert_yaxis()
-    left.set_xlabel("seconds (kernel start + Run All, solutions filled in)")
+    left.set_xlabel("Run All seconds (solutions filled in)")
     left.legend()
     ids = list(next(iter(latency.values())))
     for index, backend in enumerate(latency):
@@ -245,19 +260,30 @@ def main() -> int:
         f"- `make install` in a fresh clone: **{install['cold']:.1f} s** (creates .venv, installs uv, then the whole "
         f"stack with uv); again when already installed: **{install['warm']:.2f} s**.",
         "",
-        "## Run All per notebook (kernel start included, reference solutions filled in)",
+        "## Run All per notebook (reference solutions filled in)",
         "",
-        "| notebook | " + " | ".join(notebook_times) + " |",
-        "|---|" + "---:|" * len(notebook_times),
+        "Run All is the time the kernel spends running every cell; the second figure adds starting the kernel.",
+        "",
+        "| notebook | " + " | ".join(f"{b} Run All | {b} with kernel start" for b in notebook_times) + " |",
+        "|---|" + "---:|---:|" * len(notebook_times),
     ]
     for name in next(iter(notebook_times.values())):
-        lines.append(f"| {name} | " + " | ".join(f"{notebook_times[b][name]:.1f} s" for b in notebook_times) + " |")
-    totals = {b: sum(t.values()) for b, t in notebook_times.items()}
-    lines.append("| **whole course** | " + " | ".join(f"**{totals[b]:.1f} s**" for b in totals) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(
+                f"{notebook_times[b][name][0]:.1f} s | {notebook_times[b][name][1]:.1f} s" for b in notebook_times
+            )
+            + " |"
+        )
+    totals = {b: sum(run for run, _ in t.values()) for b, t in notebook_times.items()}
+    walls = {b: sum(wall for _, wall in t.values()) for b, t in notebook_times.items()}
+    lines.append(
+        "| **whole course** | " + " | ".join(f"**{totals[b]:.1f} s** | **{walls[b]:.1f} s**" for b in totals) + " |"
+    )
     lines += [
         "",
-        "Target: whole course <= 60 s per backend: "
-        + ", ".join(f"{b} {'met' if totals[b] <= 60 else 'MISSED'}" for b in totals)
+        "Target: Run All of the whole course <= 60 s per backend: "
+        + ", ".join(f"{b} {'met' if totals[b] <= 60 else 'MISSED'} ({totals[b]:.0f} s)" for b in totals)
         + ".",
         f"Largest kernel (peak RSS of any child process): {kernel_rss_mb:.0f} MB.",
         "",
