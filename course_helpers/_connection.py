@@ -248,6 +248,6 @@ def redis_url() -> str:
     return url
 
 
-def clear(client: redis.Redis) -> int:
-    """Empty the course's own database (and nothing else); returns how many keys were deleted."""
-    return clear_course_database(client)
+def clear(client: redis.Redis) -> None:
+    """Empty the course's own database, and nothing else (refuses a client on any other database)."""
+    clear_course_database(client)  # returns the count; a notebook's first cell should not print it
