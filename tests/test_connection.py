@@ -107,3 +107,16 @@ def test_redis_stopping_mid_lesson_gives_the_fix_and_recovers_when_it_is_back(mo
         assert r.set("after", "2") and r.get("after") == "2"
     finally:
         server.stop()
+
+
+def test_under_pyodide_the_course_runs_on_in_process_fakeredis(monkeypatch):
+    monkeypatch.setattr("sys.platform", "emscripten")
+    r = course_helpers.connect()
+    chosen = course_helpers.backend()
+    assert chosen.kind == "fake" and chosen.origin == "in-process" and chosen.url is None
+    r.rpush("todo", "a", "b")
+    assert r.lrange("todo", 0, -1) == ["a", "b"]
+    with pytest.raises(CourseEnvironmentError, match="no sockets"):
+        course_helpers.redis_url()
+    greeting = course_helpers.exercises.get("welcome.save_greeting")
+    assert greeting.check(greeting.reference).passed  # inline: no fork, no threads
