@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import redis
 
@@ -85,13 +85,19 @@ def clear_course_database(client: redis.Redis) -> int:
             "This client is not connected to the course's database (it has no course marker), so clear() "
             "will not delete anything. Use the client from course_helpers.connect()."
         )
+    return unlink_in_batches(client, (key for key in client.scan_iter(count=500) if key not in _MARKER_NAMES))
+
+
+_MARKER_NAMES = (MARKER_KEY, MARKER_KEY.encode())
+
+
+def unlink_in_batches(client: redis.Redis, keys: Iterable[str | bytes], batch_size: int = 500) -> int:
+    """UNLINK the keys, batch_size per command; returns how many existed."""
     deleted = 0
     batch: list[str | bytes] = []
-    for key in client.scan_iter(count=500):
-        if key in (MARKER_KEY, MARKER_KEY.encode()):
-            continue
+    for key in keys:
         batch.append(key)
-        if len(batch) >= 500:
+        if len(batch) == batch_size:
             deleted += int(client.unlink(*batch))
             batch = []
     if batch:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from ._safety import unlink_in_batches
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -79,16 +81,7 @@ def _cached_get(
 
 def _delete_prefix(client: redis.Redis, prefix: str) -> int:
     """Delete every key under prefix (which holds no glob characters), with SCAN."""
-    deleted = 0
-    batch: list[Any] = []
-    for key in client.scan_iter(match=prefix + "*", count=500):
-        batch.append(key)
-        if len(batch) == 500:
-            deleted += int(client.unlink(*batch))
-            batch = []
-    if batch:
-        deleted += int(client.unlink(*batch))
-    return deleted
+    return unlink_in_batches(client, client.scan_iter(match=prefix + "*", count=500))
 
 
 def run_workload(

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 import redis
 
+from ._safety import unlink_in_batches
+
 PREFIX = "bench:pipeline:"
 _DELETE_CHUNK = 500
 
@@ -42,8 +44,7 @@ def time_pipeline(client: redis.Redis, keys: Sequence[str]) -> float:
 
 def _delete(client: redis.Redis, keys: Sequence[str]) -> None:
     """Delete keys in chunks, so that no single command carries thousands of them."""
-    for start in range(0, len(keys), _DELETE_CHUNK):
-        client.delete(*keys[start : start + _DELETE_CHUNK])
+    unlink_in_batches(client, keys, batch_size=_DELETE_CHUNK)
 
 
 def pipeline_speedup(
