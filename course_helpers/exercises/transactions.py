@@ -8,12 +8,13 @@ import redis
 
 from .._exercise import Exercise, Mutant
 from .._trial import Trial
-from .._wire import READ_ONLY_COMMANDS, Command, Recorder, writes_outside_transactions
+from .._wire import READ_ONLY_COMMANDS, SCRIPT_COMMANDS, Command, Recorder, writes_outside_transactions
 
 NOTEBOOK = "08-transactions"
 
 # A script runs inside the server as one atomic step: sending one is neither a loose write nor a half-done one.
-_SCRIPT_CALLS = {"EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "FUNCTION"}
+# FUNCTION (LOAD) installs code and writes no key.
+_SCRIPTING = SCRIPT_COMMANDS | {"FUNCTION"}
 _READS = ["GET", "MGET"]
 # What may be sent between the reads and the first write without being a write itself: a concurrent write is
 # injected just before the learner's first other command, after every read of the call.
@@ -22,7 +23,7 @@ _QUIET = ["GET", "MGET", "EXISTS", "TYPE", "PING", "WATCH", "UNWATCH"]
 
 def _may_write(name: str) -> bool:
     """True for a command that may change data, other than a script (whose writes happen in one step)."""
-    return name not in READ_ONLY_COMMANDS and name not in _SCRIPT_CALLS
+    return name not in READ_ONLY_COMMANDS and name not in _SCRIPTING
 
 
 def _word(command: Command) -> str:
@@ -135,7 +136,7 @@ def check_place_order(t: Trial) -> str:
                 f"({glimpses[0]}). Send the three writes together in one transaction: queue them on "
                 "r.pipeline() (MULTI ... EXEC) and call execute() once."
             )
-        loose = [command for command in writes_outside_transactions(t.sent) if _word(command) not in _SCRIPT_CALLS]
+        loose = [command for command in writes_outside_transactions(t.sent) if _word(command) not in _SCRIPTING]
         if loose:
             names = ", ".join(_word(command) for command in loose)
             if t.round_trips == 1:
