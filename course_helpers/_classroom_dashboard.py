@@ -8,25 +8,19 @@ from typing import Any
 
 import redis
 
-from ._classroom import ROSTER_KEY
-from ._classroom_events import class_events, common_mistakes, progress_grid, stuck_students
+from ._classroom_events import common_mistakes, stuck_students
+from ._classroom_report import report_frames
 
 STATE_COLOURS = {"": "#f6f8fa", "hint": "#fff8c5", "solution": "#ffd8b5", "trying": "#ffb8b0", "passed": "#4ac26b"}
 
 
 def _snapshot(hub_url: str, stuck_minutes: float) -> dict[str, Any]:
-    from . import exercises
-
-    with redis.Redis.from_url(hub_url, decode_responses=True, socket_timeout=5) as hub:
-        students = sorted(hub.hkeys(ROSTER_KEY))
-        events = class_events(hub)
-    ids = exercises.ids()
-    grid = progress_grid(events, students, ids)
+    events, grid, pass_rate = report_frames(hub_url)
     return {
-        "students": students,
+        "students": list(grid.index),
         "events": events,
         "grid": grid,
-        "pass_rate": (grid == "passed").mean() if students else None,
+        "pass_rate": pass_rate,
         "mistakes": common_mistakes(events),
         "stuck": stuck_students(events, minutes=stuck_minutes),
     }

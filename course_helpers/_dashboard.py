@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._progress import read_events
+from ._show import figure_png
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,9 +72,6 @@ class ProgressReport:
         return f"{done} of {total} exercises passed\n\n{summary.to_string()}\n\n{self.table.to_string(index=False)}"
 
     def _chart(self) -> str:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
         from matplotlib.figure import Figure
 
         summary = self.per_notebook
@@ -84,10 +81,7 @@ class ProgressReport:
         axes.barh(summary.index[::-1], summary["passed"][::-1], color="#1a7f37", label="passed")
         axes.set_xlabel("exercises")
         axes.legend(loc="lower right")
-        figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=80)
-        return base64.b64encode(buffer.getvalue()).decode()
+        return base64.b64encode(figure_png(figure)).decode()
 
     def _repr_html_(self) -> str:
         summary = self.per_notebook

@@ -57,20 +57,25 @@ class KeyView:
         )
 
 
-def _bar_chart(members: list[str], scores: list[float]) -> bytes:
-    import matplotlib
+def figure_png(figure: Any) -> bytes:
+    """A matplotlib Figure as PNG bytes.
 
-    matplotlib.use("Agg", force=False)
+    A bare Figure draws itself without pyplot, so this never switches the notebook's plotting backend.
+    """
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def _bar_chart(members: list[str], scores: list[float]) -> bytes:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(4, 0.3 * len(members) + 0.8))
     axes = figure.subplots()
     axes.barh(members[::-1], scores[::-1], color="#d82c20")
     axes.set_xlabel("score")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    return buffer.getvalue()
+    return figure_png(figure)
 
 
 def show(r: redis.Redis, key: str) -> KeyView:

@@ -27,3 +27,13 @@ def test_show_works_with_a_bytes_client(r):
     raw = course_helpers.connect(decode_responses=False)
     raw.hset("user:2", mapping={"name": "Grace"})
     assert course_helpers.show(raw, "user:2").table.loc["name", "value"] == "Grace"
+
+
+def test_charts_never_switch_the_notebook_plotting_backend(r):
+    import matplotlib
+
+    matplotlib.use("svg")  # stands in for a notebook's inline backend
+    r.zadd("board", {"ada": 3})
+    assert course_helpers.show(r, "board").chart_png.startswith(b"\x89PNG")
+    assert "data:image/png" in course_helpers.progress()._repr_html_()
+    assert matplotlib.get_backend() == "svg"
