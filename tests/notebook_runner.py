@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import re
+import shutil
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
 
 from course_helpers import exercises
@@ -41,11 +46,21 @@ def execute(path: Path, solved: bool = False, timeout: int = 180):
     notebook = nbformat.read(path, as_version=4)
     if solved:
         fill_solutions(notebook, path)
+    # IPC sockets under a folder of this process: over TCP, two test workers starting kernels at the same
+    # moment can be handed the same "free" port, and one kernel dies before it answers.
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(_socket_dir() / "kernel"))
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook, km=kernel, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
     return notebook
+
+
+@functools.cache
+def _socket_dir() -> Path:
+    folder = tempfile.mkdtemp(prefix="course-kernels-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # the kernels leave their socket files
+    return Path(folder)
 
 
 def check_statuses() -> dict[str, list[str]]:
