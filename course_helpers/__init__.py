@@ -1,20 +1,25 @@
 """Helpers for the 'Redis with Python' course: connect, check exercises, show keys, track progress."""
 
-from . import exercises
+import sys
+
+from . import _sandbox, exercises
 from ._connection import Backend, backend, clear, connect, redis_url
 from ._dashboard import progress
 from ._doctor import doctor
 from ._embedded import EmbeddedServer, free_port
 from ._exercise import Exercise, Hint, Mutant, Solution, ____, is_placeholder
-from ._notebook import quiz
 from ._private_server import PrivateRedis
 from ._results import STATUSES, CheckResult
 from ._safety import MARKER_KEY, CourseEnvironmentError
 from ._show import show
 from ._trial import CheckFailed, Trial
 from ._wire import CourseGuardError, Recorder
+from .exercises import quiz
 
 __version__ = "0.1.0"
+
+if "ipykernel" in sys.modules:  # in a notebook: have the check worker (if checks use one) ready by the first check
+    _sandbox.prewarm()
 
 __all__ = [
     "MARKER_KEY",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._connection import backend, redact
+from ._connection import backend
 from ._doctor import diagnose
 from ._progress import forget_progress, progress_file
 from ._safety import MARKER_KEY, CourseEnvironmentError, clear_course_database
+from ._urls import redact
 
 
 def show_progress() -> int:
@@ -47,8 +48,7 @@ def classroom(args: argparse.Namespace) -> int:
     """classroom setup | report | teardown."""
     from pathlib import Path
 
-    from . import _classroom
-    from ._classroom_report import report_text
+    from . import classroom as _classroom
 
     try:
         if args.action == "setup":
@@ -70,7 +70,7 @@ def classroom(args: argparse.Namespace) -> int:
             )
             return 0
         if args.action == "report":
-            print(report_text(args.redis_url, as_csv=args.csv))
+            print(_classroom.report_text(args.redis_url, as_csv=args.csv))
             return 0
         if (
             not args.yes

@@ -7,13 +7,16 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import fakeredis
 import redis
 
+from ._class_link import join_class_if_linked
 from ._embedded import EmbeddedServer
+from ._notebook import install_error_feedback
 from ._safety import CourseEnvironmentError, claim_database, clear_course_database
+from ._urls import redact, split_db
 from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
 
 LOCAL_URL = "redis://localhost:6379"
@@ -26,36 +29,6 @@ START_REDIS_HINT = (
 )
 
 Kind = Literal["real", "fake"]
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***, safe to print."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _split_db(url: str) -> tuple[str, int | None]:
-    """Separate '/N' from a redis:// URL: (URL without the database, N or None)."""
-    try:
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(f"the scheme is {parts.scheme or 'missing'}")
-        redis.connection.parse_url(url)
-        path = parts.path.strip("/")
-        db = int(path) if path else None
-        parts.port  # noqa: B018 - raises ValueError on a non-numeric port
-    except ValueError as error:
-        raise CourseEnvironmentError(
-            f"REDIS_URL={redact(url)!r} is not a Redis URL ({error}); write it like "
-            "redis://localhost:6379 or redis://:password@host:6379/15, or unset REDIS_URL to use the "
-            "built-in fakeredis."
-        ) from None
-    return urlunsplit((parts.scheme, parts.netloc, "", parts.query, "")), db
 
 
 @dataclass
@@ -177,7 +150,7 @@ def choose_backend() -> Backend:
         return _embedded_backend()
     url = os.environ.get("REDIS_URL", "").strip()
     if url:
-        base_url, url_db = _split_db(url)
+        base_url, url_db = split_db(url)
         ok, reason = _ping(url, REMOTE_PROBE_SECONDS)
         if not ok:
             raise CourseEnvironmentError(
@@ -226,15 +199,20 @@ def connect(decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
     """A client for the course's database; the first call picks the backend and prints where it is."""
     first = _current is None
     if first:
-        from ._notebook import install_error_feedback
-
-        install_error_feedback()  # before choosing: a bad REDIS_URL is then shown as a sentence, not a traceback
+        # Before choosing: a bad REDIS_URL is then shown as a sentence, not a traceback.
+        install_error_feedback(server_label)
     chosen = backend(quiet=not first)
     if first and chosen.kind == "real" and chosen.base_url:
-        from ._classroom_events import join_class_if_linked
-
         join_class_if_linked(chosen.base_url)
     return chosen.client(decode_responses=decode_responses, **kwargs)
+
+
+def server_label() -> str:
+    """How set-up messages name the course's server: "Redis at redis://host:port" (no password)."""
+    chosen = _current
+    if chosen is not None and chosen.base_url:
+        return f"Redis at {redact(chosen.base_url)}"
+    return "the course's Redis"
 
 
 def redis_url() -> str:

@@ -5,22 +5,25 @@ from __future__ import annotations
 import ast
 import html
 import inspect
+import linecache
 import os
+import sys
 import textwrap
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from types import CodeType
 from typing import Any
 
 import redis
 
 from . import _progress
-from ._private_server import check_server
-from ._results import CheckResult, Status
+from ._private_server import real_server_for_checks
+from ._results import CheckResult, Outcome, Status
 from ._safety import CourseEnvironmentError
 from ._sandbox import run_isolated
-from ._trial import CheckFailed, CheckServer, LearnerRaised, Trial
+from ._trial import CheckFailed, LearnerRaised, Trial, TrialRedis
 
 
 class _Placeholder:
@@ -138,7 +141,7 @@ def _required_arity(signature: str) -> tuple[str, int, int]:
     return function.name, total - len(function.args.defaults), total
 
 
-@dataclass
+@dataclass(frozen=True)
 class Exercise:
     """One checked exercise. check(answer) judges a learner's function on a fresh private Redis."""
 
@@ -152,7 +155,11 @@ class Exercise:
     mutants: Sequence[Mutant] = ()
     timeout: float = 10.0
     passes_client: bool = True
-    notebook: str = field(default="", compare=False)
+
+    @property
+    def notebook(self) -> str:
+        """The lesson this exercise belongs to ("02-strings-and-counters"): its module's NOTEBOOK."""
+        return str(getattr(sys.modules[self.checker.__module__], "NOTEBOOK", ""))
 
     @property
     def function_name(self) -> str:
@@ -164,7 +171,7 @@ class Exercise:
         """Judge answer (the learner's function) and record the outcome in the progress file."""
         started = time.perf_counter()
         result = self._judge(answer, backend or os.environ.get("COURSE_CHECK_BACKEND", "fake"))
-        result = CheckResult(**{**result.__dict__, "seconds": round(time.perf_counter() - started, 4)})
+        result = replace(result, seconds=round(time.perf_counter() - started, 4))
         _progress.record("check", self.id, status=result.status, message=result.message[:500], notebook=self.notebook)
         return result
 
@@ -195,34 +202,30 @@ class Exercise:
         url: str | None = None
         if backend == "real":
             try:
-                url = check_server().url
+                url = real_server_for_checks().url
             except CourseEnvironmentError as error:
                 return self._result("env_problem", str(error))
         elif backend != "fake":
             return self._result("env_problem", f"COURSE_CHECK_BACKEND={backend!r} must be fake or real.")
 
-        def trial_task() -> dict[str, Any]:
-            return self._run_trial(answer, url)
-
         timeout = min(self.timeout, float(os.environ.get("COURSE_CHECK_TIMEOUT", self.timeout)))
-        outcome = run_isolated(trial_task, timeout)
-        if outcome["status"] == "timeout":
+        outcome = run_isolated(TrialTask.of(self, answer, url), timeout)
+        if outcome.status == "timeout":
             return self._result(
                 "timeout",
                 f"Your {name} was still running after {timeout:g} s, so the check stopped it. Look for a "
                 "loop that never ends, a blocking command without a timeout (BLPOP with timeout 0 waits "
                 "forever), or a long time.sleep.",
+                output=outcome.output,
             )
-        if "internal" in outcome and outcome["status"] == "error":
+        if outcome.internal:
             return self._result(
                 "error",
                 "The checker itself failed, which is a bug in the course rather than in your code; please "
-                f"report it with this detail: {outcome.get('message', '')}",
-                output=outcome.get("output", ""),
+                f"report it with this detail: {outcome.message}",
+                output=outcome.output,
             )
-        return self._result(
-            outcome["status"], outcome["message"], sent=outcome.get("sent", ""), output=outcome.get("output", "")
-        )
+        return self._result(outcome.status, outcome.message, sent=outcome.sent, output=outcome.output)
 
     def _arity_problem(self, answer: Any) -> str:
         _, required, total = _required_arity(self.signature)
@@ -241,18 +244,19 @@ class Exercise:
                 )
         return ""
 
-    def _run_trial(self, answer: Any, url: str | None) -> dict[str, Any]:
+    def run_trial(self, answer: Any, url: str | None) -> Outcome:
+        """Run the checker on answer against a fresh Redis (fakeredis, or the real server at url)."""
         try:
-            server = CheckServer(url)
+            server = TrialRedis(url)
         except redis.ConnectionError as error:
-            return {
-                "status": "env_problem",
-                "message": f"The checking Redis did not answer ({error}); run the "
-                "check again, or set COURSE_CHECK_BACKEND=fake.",
-            }
+            return Outcome(
+                "env_problem",
+                f"The checking Redis did not answer ({error}); run the check again, or set COURSE_CHECK_BACKEND=fake.",
+            )
         call_target = answer if self.passes_client else (lambda _r, *a, **k: answer(*a, **k))
         trial = Trial(call_target, self.function_name, server, passes_client=self.passes_client)
         trial.learner_file = getattr(getattr(answer, "__code__", None), "co_filename", "")
+        status: Status
         try:
             praise = self.checker(trial)
             status, message = "pass", praise or "Every case passed."
@@ -263,21 +267,15 @@ class Exercise:
         except redis.ConnectionError as error:
             status, message = (
                 "env_problem",
-                (
-                    f"The checking Redis stopped answering ({error}); run the check again, or set "
-                    "COURSE_CHECK_BACKEND=fake."
-                ),
+                f"The checking Redis stopped answering ({error}); run the check again, or set "
+                "COURSE_CHECK_BACKEND=fake.",
             )
         except Exception as error:
-            return {
-                "status": "error",
-                "internal": traceback.format_exc(),
-                "message": f"{type(error).__name__}: {error}",
-            }
+            return Outcome("error", f"{type(error).__name__}: {error}", internal=traceback.format_exc())
         finally:
             sent = trial.recorder.describe()
             trial.close()
-        return {"status": status, "message": message, "sent": sent}
+        return Outcome(status, message, sent=sent)
 
     # -- help ---------------------------------------------------------------------------------------
     def hint(self, level: int | None = None) -> Hint:
@@ -312,3 +310,45 @@ class Exercise:
             f"<b>✎ Exercise</b> <code>{html.escape(self.id)}</code>: {html.escape(self.title)}<br>"
             f"<code>{html.escape(self.signature)}</code><br>{html.escape(self.task)}</div>"
         )
+
+
+@dataclass(frozen=True)
+class TrialTask:
+    """One check as the sandbox runs it: exercise.run_trial(learner_answer, url), in whichever process.
+
+    It carries the learner's source lines too, so that feedback can quote the failing line in a worker
+    process, where a notebook cell's source is not on disk.
+    """
+
+    exercise: Exercise
+    learner_answer: Any
+    url: str | None
+    learner_file: str = ""
+    learner_lines: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, exercise: Exercise, answer: Any, url: str | None) -> TrialTask:
+        """The task for checking answer, with its source lines."""
+        filename = getattr(getattr(answer, "__code__", None), "co_filename", "")
+        return cls(exercise, answer, url, filename, tuple(linecache.getlines(filename)) if filename else ())
+
+    def __call__(self) -> Outcome:
+        return self.exercise.run_trial(
+            _with_source(self.learner_answer, self.learner_file, self.learner_lines), self.url
+        )
+
+
+def _renamed(code: CodeType, filename: str) -> CodeType:
+    consts = tuple(_renamed(const, filename) if isinstance(const, CodeType) else const for const in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
+def _with_source(answer: Any, filename: str, lines: tuple[str, ...]) -> Any:
+    """answer with its original file name and source lines back (cloudpickle sends code as "<dynamic-code>")."""
+    code = getattr(answer, "__code__", None)
+    if code is None or not filename or code.co_filename == filename:
+        return answer
+    answer.__code__ = _renamed(code, filename)
+    if lines and not linecache.getlines(filename):
+        linecache.cache[filename] = (sum(map(len, lines)), None, list(lines), filename)
+    return answer

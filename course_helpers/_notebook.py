@@ -1,29 +1,21 @@
-"""Notebook niceties: set-up problems shown as one sentence instead of a traceback, and quiz widgets."""
+"""Notebook niceties: set-up problems shown as one sentence instead of a traceback."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 import redis
 
-from . import _progress
 from ._safety import CourseEnvironmentError
 from ._wire import CourseGuardError
 
 
-def server_problem_message(error: BaseException) -> str:
-    """What happened to the server and what to do next, in two sentences."""
+def server_problem_message(error: BaseException, where: str = "the course's Redis") -> str:
+    """What happened to the server (named by where) and what to do next, in two sentences."""
     if isinstance(error, CourseGuardError | CourseEnvironmentError):
         return str(error)
-    from ._connection import _current
-
-    where = "the course's Redis"
-    if _current is not None and _current.base_url:
-        from ._connection import redact
-
-        where = f"Redis at {redact(_current.base_url)}"
     return (
         f"{where} stopped answering ({type(error).__name__}: {error}). Start the server again "
         "(`redis-server`, or `sudo systemctl start redis-server`) and re-run this cell: the client reconnects "
@@ -31,10 +23,10 @@ def server_problem_message(error: BaseException) -> str:
     )
 
 
-def _show_env_problem(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+def _show_env_problem(describe_server: Callable[[], str], value: BaseException) -> None:
     from IPython.display import HTML, display
 
-    message = server_problem_message(value)
+    message = server_problem_message(value, describe_server())
     display(
         HTML(
             "<div style='border-left:6px solid #0969da;padding:6px 10px;background:#0969da12'>"
@@ -44,8 +36,11 @@ def _show_env_problem(shell: Any, etype: type, value: BaseException, tb: Any, tb
     return None
 
 
-def install_error_feedback() -> None:
-    """In IPython, show Redis connection and course set-up errors as a sentence with the fix."""
+def install_error_feedback(describe_server: Callable[[], str] = lambda: "the course's Redis") -> None:
+    """In IPython, show Redis connection and course set-up errors as a sentence with the fix.
+
+    describe_server() names the server in the message, e.g. "Redis at redis://localhost:6379".
+    """
     try:
         from IPython import get_ipython
     except ImportError:
@@ -53,29 +48,8 @@ def install_error_feedback() -> None:
     shell = get_ipython()
     if shell is None:
         return
-    shell.set_custom_exc(
-        (redis.ConnectionError, redis.TimeoutError, CourseEnvironmentError, CourseGuardError), _show_env_problem
-    )
 
+    def handler(_shell: Any, _etype: type, value: BaseException, _tb: Any, tb_offset: Any = None) -> None:
+        _show_env_problem(describe_server, value)
 
-def quiz(question: str, options: Sequence[str], answer: int, explanation: str, quiz_id: str = "") -> Any:
-    """A multiple-choice question with a Check button and an explanation; answer is the 0-based right option."""
-    import ipywidgets as widgets
-
-    choice = widgets.RadioButtons(options=list(options), value=None, layout={"width": "max-content"})
-    button = widgets.Button(description="Check my answer", button_style="primary")
-    feedback = widgets.HTML()
-
-    def on_click(_button: Any) -> None:
-        if choice.index is None:
-            feedback.value = "<i>Pick an answer first.</i>"
-            return
-        right = choice.index == answer
-        verdict = "✓ Right." if right else f"✗ Not quite: the answer is “{html.escape(options[answer])}”."
-        colour = "#1a7f37" if right else "#bc4c00"
-        feedback.value = f"<b style='color:{colour}'>{verdict}</b> {html.escape(explanation)}"
-        if quiz_id:
-            _progress.record("quiz", quiz_id, correct=right)
-
-    button.on_click(on_click)
-    return widgets.VBox([widgets.HTML(f"<b>Quiz:</b> {html.escape(question)}"), choice, button, feedback])
+    shell.set_custom_exc((redis.ConnectionError, redis.TimeoutError, CourseEnvironmentError, CourseGuardError), handler)

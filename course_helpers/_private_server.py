@@ -99,12 +99,15 @@ class PrivateRedis:
             self._dir = None
 
 
-_check_server: PrivateRedis | None = None
+_server_for_checks: PrivateRedis | None = None
 
 
-def check_server() -> PrivateRedis:
-    """The private redis-server that checks use when COURSE_CHECK_BACKEND=real, started on first use."""
-    global _check_server
-    if _check_server is None or not _check_server.alive():
-        _check_server = PrivateRedis().start()
-    return _check_server
+def real_server_for_checks() -> PrivateRedis:
+    """The private redis-server process that checks use when COURSE_CHECK_BACKEND=real, started on first use.
+
+    Each check empties it and works in it through a TrialRedis; it is never the learner's own server.
+    """
+    global _server_for_checks
+    if _server_for_checks is None or not _server_for_checks.alive():
+        _server_for_checks = PrivateRedis().start()
+    return _server_for_checks

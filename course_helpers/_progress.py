@@ -1,10 +1,16 @@
-"""Progress: every check, hint and solution event, appended to a local JSON-lines file (and to extra sinks)."""
+"""Progress: every check, hint, solution and quiz event, appended to a local JSON-lines file (and to sinks).
+
+The file lives where the operating system keeps an application's data (platformdirs): on Linux
+~/.local/share/redis-course, on macOS ~/Library/Application Support/redis-course, on Windows
+%LOCALAPPDATA%\\redis-course. A cross-platform file lock (filelock) keeps two kernels from interleaving lines.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import sys
 import threading
 import time
@@ -14,6 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 Event = dict[str, Any]
 EventSink = Callable[[Event], None]
 
@@ -21,12 +29,35 @@ _sinks: list[EventSink] = []
 _lock = threading.Lock()
 
 
+APP_NAME = "redis-course"
+LOCK_SECONDS = 10.0
+
+
+def course_data_dir() -> Path:
+    """The folder for the course's own files on this computer (progress; never inside the notebooks)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 def progress_file() -> Path:
-    """Where progress is kept: $COURSE_PROGRESS_FILE, else ~/.redis-course/progress.jsonl."""
+    """Where progress is kept: $COURSE_PROGRESS_FILE, else progress.jsonl in course_data_dir()."""
     configured = os.environ.get("COURSE_PROGRESS_FILE")
     if configured:
         return Path(configured).expanduser()
-    return Path.home() / ".redis-course" / "progress.jsonl"
+    path = course_data_dir() / "progress.jsonl"
+    _adopt_legacy_file(path)
+    return path
+
+
+def _adopt_legacy_file(path: Path) -> None:
+    # Before platformdirs, progress lived in ~/.redis-course: move it over once, so nothing is lost.
+    legacy = Path.home() / ".redis-course" / "progress.jsonl"
+    if path.exists() or not legacy.exists() or legacy == path:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(legacy), str(path))
+    except OSError:
+        pass  # keep using a fresh file; the old one stays where it was
 
 
 def add_event_sink(sink: EventSink) -> None:
@@ -40,16 +71,36 @@ def remove_event_sink(sink: EventSink) -> None:
         _sinks.remove(sink)
 
 
+def _file_lock(path: Path) -> Any:
+    """A lock shared by every process on this computer (two notebooks = two kernels), or None in a browser."""
+    if sys.platform == "emscripten":  # a browser tab runs one kernel, and its fcntl has no flock
+        return None
+    with warnings.catch_warnings():
+        # Where fcntl.flock is missing, filelock warns once and locks by creating a file instead; that works.
+        warnings.simplefilter("ignore", UserWarning)
+        import filelock
+    return filelock.FileLock(str(path.with_suffix(path.suffix + ".lock")), timeout=LOCK_SECONDS)
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    # flock keeps two notebooks (two kernels) from interleaving or losing each other's lines.
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _lock, open(path.with_suffix(path.suffix + ".lock"), "a") as lock_file:
-        if sys.platform != "win32":
-            import fcntl
-
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-        yield
+    with _lock:
+        lock = _file_lock(path)
+        try:
+            if lock is not None:
+                lock.acquire()
+        except TimeoutError:  # filelock.Timeout: a crashed process left its lock file behind
+            lock = None
+            warnings.warn(
+                f"Another notebook held the progress file's lock for {LOCK_SECONDS:g} s; saving without it.",
+                stacklevel=3,
+            )
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
 
 
 def record(kind: str, exercise_id: str, **fields: Any) -> Event:
@@ -65,15 +116,7 @@ def record(kind: str, exercise_id: str, **fields: Any) -> Event:
     path = progress_file()
     try:
         with _locked(path):
-            # One write of one line on an O_APPEND file: a crash leaves at worst one partial last line.
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = "\n" + line  # a crash left a partial line: keep this event off it
-                os.write(fd, line.encode())
-            finally:
-                os.close(fd)
+            _append_line(path, line)
     except OSError as error:
         warnings.warn(f"Progress could not be saved to {path} ({error}); the check itself worked.", stacklevel=2)
     for sink in list(_sinks):
@@ -82,6 +125,18 @@ def record(kind: str, exercise_id: str, **fields: Any) -> Event:
         except Exception as error:  # a sink's trouble must never break a learner's check
             warnings.warn(f"Progress event not forwarded ({error}); it is kept in {path}.", stacklevel=2)
     return event
+
+
+def _append_line(path: Path, line: str) -> None:
+    # One write of one line at the end of the file: a crash leaves at worst one partial last line.
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "r+b", buffering=0) as handle:
+        size = handle.seek(0, os.SEEK_END)
+        if size:
+            handle.seek(size - 1)
+            if handle.read(1) != b"\n":
+                line = "\n" + line  # a crash left a partial line: keep this event off it
+        handle.write(line.encode())
 
 
 def read_events() -> list[Event]:

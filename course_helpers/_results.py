@@ -21,6 +21,20 @@ _LOOK: dict[str, tuple[str, str, str]] = {
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What one run of a checker produced inside the sandbox, before it becomes a CheckResult.
+
+    internal holds the checker's own traceback when the checker itself failed (a bug in the course).
+    """
+
+    status: Status
+    message: str = ""
+    sent: str = ""
+    output: str = ""
+    internal: str = ""
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """What a check found: a status, a message naming the mistake, and what the code sent to Redis."""
 

@@ -11,9 +11,10 @@ from typing import Any, NoReturn
 import fakeredis
 import redis
 
-from . import _sandbox
+from . import _process_role
 from ._embedded import EmbeddedServer
 from ._feedback import describe_exception
+from ._inline import DeadlineExceeded
 from ._wire import NO_RETRY, Command, Recorder, watched_connection_class
 
 _real_sleep = time.sleep  # the checker's own pauses, untouched by fast_sleep()
@@ -36,8 +37,8 @@ class FlakyLink:
     stop: Callable[[], None] = lambda: None
 
 
-class CheckServer:
-    """A fresh, private Redis for one trial: fakeredis in memory, or a private redis-server emptied first."""
+class TrialRedis:
+    """The data store of one trial: a fresh fakeredis in memory, or the private check server emptied first."""
 
     kind = "fake"
 
@@ -92,7 +93,7 @@ class Trial:
     """One check of one answer: a traced client for the learner, an untraced one for the checker."""
 
     def __init__(
-        self, answer: Callable[..., Any], function_name: str, server: CheckServer, passes_client: bool = True
+        self, answer: Callable[..., Any], function_name: str, server: TrialRedis, passes_client: bool = True
     ) -> None:
         self.answer = answer
         self.passes_client = passes_client
@@ -162,7 +163,7 @@ class Trial:
     def _invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             return self.answer(self.r, *args, **kwargs)
-        except (CheckFailed, LearnerRaised):
+        except (CheckFailed, LearnerRaised, DeadlineExceeded):
             raise
         except BaseException as error:
             learner_file = self.learner_file or getattr(getattr(self.answer, "__code__", None), "co_filename", "")
@@ -320,10 +321,11 @@ class Trial:
     def fast_sleep(self) -> list[float]:
         """Make time.sleep return at once for the rest of this check; returns the list of requested pauses.
 
-        Checks run in a throw-away process, so a learner's honest backoff (sleep(2 ** attempt)) costs no time.
+        Checks run in a process of their own (time.sleep is restored after the check), so a learner's honest
+        backoff (sleep(2 ** attempt)) costs no time.
         """
         pauses: list[float] = []
-        if _sandbox.in_forked_child:  # never in the kernel itself (the thread fallback): sleeps stay real there
+        if _process_role.owns_process:  # never in a learner's kernel, where other threads sleep too
             time.sleep = pauses.append  # type: ignore[assignment]
         return pauses
 

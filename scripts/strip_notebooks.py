@@ -33,11 +33,13 @@ def main(argv: list[str]) -> int:
     """Strip every notebook in place, or with --check list those that are not stripped (exit 1)."""
     check = "--check" in argv
     dirty = []
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+    for path in sorted(NOTEBOOKS.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
         text = path.read_text(encoding="utf-8")
         clean = render(stripped(json.loads(text)))
         if clean != text:
-            dirty.append(path.name)
+            dirty.append(str(path.relative_to(NOTEBOOKS)))
             if not check:
                 path.write_text(clean, encoding="utf-8")
     if check and dirty:

@@ -13,9 +13,9 @@ import pytest
 import redis
 
 import course_helpers
-from course_helpers import PrivateRedis, _classroom, _progress, exercises
-from course_helpers._classroom_events import join_class_if_linked
-from course_helpers._classroom_report import report_text
+from course_helpers import PrivateRedis, _progress, classroom, exercises
+from course_helpers._class_link import STUDENT_LINK_KEY, join_class_if_linked
+from course_helpers.classroom import report_text
 
 pytestmark = pytest.mark.real
 
@@ -36,7 +36,7 @@ def hub(tmp_path):
     before = _snapshot(client)
     yield f"redis://127.0.0.1:{server.port}", client, before
     try:
-        _classroom.teardown(f"redis://127.0.0.1:{server.port}")
+        classroom.teardown(f"redis://127.0.0.1:{server.port}")
     finally:
         server.stop()
 
@@ -82,11 +82,11 @@ def test_two_students_are_isolated_by_redis_itself(hub, tmp_path):
     for secret in urls.values():
         assert secret.split("@")[0] not in result.stdout  # no password printed
     ada, grace = (redis.Redis.from_url(urls[name], decode_responses=True) for name in ("ada", "grace"))
-    link = ada.get(_classroom.STUDENT_LINK_KEY)
+    link = ada.get(STUDENT_LINK_KEY)
     grace.set("user:123", "grace's lesson data")
     grace.set("notes", "mine")
 
-    own_link = [_classroom.STUDENT_LINK_KEY]  # where ada's progress goes: her own key, on her own server
+    own_link = [STUDENT_LINK_KEY]  # where ada's progress goes: her own key, on her own server
     assert ada.get("user:123") is None and ada.keys("*") == own_link and list(ada.scan_iter()) == own_link
     ada.set("user:123", "ada's")
     ada.delete("notes")
@@ -109,12 +109,12 @@ def test_two_students_are_isolated_by_redis_itself(hub, tmp_path):
     listener.close()
 
     ada_hub = redis.Redis.from_url(__import__("json").loads(link)["hub_url"], decode_responses=True)
-    ada_hub.xadd(_classroom.events_key("ada"), {"event": "check"})
+    ada_hub.xadd(classroom.events_key("ada"), {"event": "check"})
     for attempt in (
-        lambda: ada_hub.xadd(_classroom.events_key("grace"), {"event": "forged"}),
-        lambda: ada_hub.xrange(_classroom.events_key("grace")),
-        lambda: ada_hub.xrange(_classroom.events_key("ada")),
-        lambda: ada_hub.hgetall(_classroom.ROSTER_KEY),
+        lambda: ada_hub.xadd(classroom.events_key("grace"), {"event": "forged"}),
+        lambda: ada_hub.xrange(classroom.events_key("grace")),
+        lambda: ada_hub.xrange(classroom.events_key("ada")),
+        lambda: ada_hub.hgetall(classroom.ROSTER_KEY),
         lambda: ada_hub.get("user:123"),
         lambda: ada_hub.keys("*"),
         lambda: ada_hub.flushall(),
@@ -132,7 +132,7 @@ def test_two_students_are_isolated_by_redis_itself(hub, tmp_path):
 
 def test_events_from_both_students_reach_the_report_even_after_an_outage(hub, tmp_path, monkeypatch):
     hub_url, hub_client, _ = hub
-    seats = _classroom.setup(_roster(tmp_path, "ada", "grace"), hub_url, tmp_path / "class", first_port=7320)
+    seats = classroom.setup(_roster(tmp_path, "ada", "grace"), hub_url, tmp_path / "class", first_port=7320)
     urls = {seat.name: seat.redis_url for seat in seats}
     greeting = exercises.get("welcome.save_greeting")
 
@@ -153,17 +153,17 @@ def test_events_from_both_students_reach_the_report_even_after_an_outage(hub, tm
     sink = join_class_if_linked(urls["ada"])  # connect() did this already; keep a handle on the sink
     assert sink is not None
     greeting.hint()
-    hub_client.acl_setuser(_classroom.acl_user("ada"), enabled=False)
-    hub_client.client_kill_filter(user=_classroom.acl_user("ada"))  # as if the network dropped
+    hub_client.acl_setuser(classroom.acl_user("ada"), enabled=False)
+    hub_client.client_kill_filter(user=classroom.acl_user("ada"))  # as if the network dropped
     with pytest.warns(UserWarning, match="kept on this computer"):
         greeting.check(lambda r, name: None)
     greeting.check(greeting.reference)  # still down (paused): stays local
-    hub_client.acl_setuser(_classroom.acl_user("ada"), enabled=True)
+    hub_client.acl_setuser(classroom.acl_user("ada"), enabled=True)
     sink._paused_until = 0  # the retry pause has passed
     greeting.solution()
     _progress.remove_event_sink(sink)
 
-    events = hub_client.xlen(_classroom.events_key("ada"))
+    events = hub_client.xlen(classroom.events_key("ada"))
     assert events == len(_progress.read_events()) == 4
     report = report_text(hub_url)
     assert "2 students" in report
@@ -177,8 +177,8 @@ def test_events_from_both_students_reach_the_report_even_after_an_outage(hub, tm
 def test_setup_is_idempotent_and_teardown_leaves_the_server_as_it_was(hub, tmp_path):
     hub_url, hub_client, before = hub
     roster, out = _roster(tmp_path, "ada", "grace"), tmp_path / "class"
-    first = _classroom.setup(roster, hub_url, out, first_port=7340)
-    second = _classroom.setup(roster, hub_url, out, first_port=7340)
+    first = classroom.setup(roster, hub_url, out, first_port=7340)
+    second = classroom.setup(roster, hub_url, out, first_port=7340)
     assert [s.redis_url for s in first] == [s.redis_url for s in second]
     assert all(redis.Redis.from_url(s.redis_url).ping() for s in second)
     result = _classroom_cli("teardown", "--redis-url", hub_url, "--yes")
@@ -188,7 +188,7 @@ def test_setup_is_idempotent_and_teardown_leaves_the_server_as_it_was(hub, tmp_p
     for seat in first:
         with pytest.raises(redis.ConnectionError):
             redis.Redis(port=seat.port, password=seat.password, socket_connect_timeout=0.3, retry=None).ping()
-    assert _classroom.teardown(hub_url) == []  # a second teardown has nothing left to do
+    assert classroom.teardown(hub_url) == []  # a second teardown has nothing left to do
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import redis
 
 import course_helpers
 from course_helpers import CourseEnvironmentError, PrivateRedis, _connection, free_port
+from course_helpers._connection import server_label
 from course_helpers._notebook import server_problem_message
 
 
@@ -101,7 +102,8 @@ def test_redis_stopping_mid_lesson_gives_the_fix_and_recovers_when_it_is_back(mo
         server.stop()
         with pytest.raises(redis.ConnectionError) as raised:
             r.get("before")
-        message = server_problem_message(raised.value)
+        message = server_problem_message(raised.value, server_label())
+        assert f"Redis at redis://127.0.0.1:{server.port}" in message
         assert "stopped answering" in message and "redis-server" in message and "re-run this cell" in message
         server.start()  # same port, empty again (no persistence)
         assert r.set("after", "2") and r.get("after") == "2"

@@ -10,6 +10,15 @@ import pytest
 from course_helpers import ____, exercises
 
 EXERCISES = exercises.all()
+
+
+@pytest.fixture(autouse=True, params=["default", "spawn"])
+def sandbox(request, monkeypatch) -> str:
+    """Every test here runs with the platform's default sandbox (fork on Linux) and with the spawn worker
+    (the way checks run on Windows and macOS)."""
+    if request.param == "spawn":
+        monkeypatch.setenv("COURSE_SANDBOX", "spawn")
+    return request.param
 IDS = [exercise.id for exercise in EXERCISES]
 MUTANTS = [
     pytest.param(exercise, mutant, id=f"{exercise.id}-{mutant.answer.__name__}")

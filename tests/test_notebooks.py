@@ -53,7 +53,7 @@ def test_lesson_shape(path):
 def test_instructor_dashboard_runs_its_demo_class(course_backend, tmp_path):
     from notebook_runner import NOTEBOOK_DIR
 
-    notebook = execute(NOTEBOOK_DIR / "instructor-dashboard.ipynb")
+    notebook = execute(NOTEBOOK_DIR / "instructor" / "dashboard.ipynb")
     text = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
     assert "Demo class ready: 4 simulated students" in text and "Demo class removed." in text
     assert "redis://:" not in text  # no student URL, and so no password, in any output

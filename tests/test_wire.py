@@ -7,7 +7,7 @@ import redis
 
 import course_helpers
 from course_helpers import CourseGuardError, Recorder
-from course_helpers._trial import CheckServer
+from course_helpers._trial import TrialRedis
 from course_helpers._wire import format_command, parse_packed
 
 
@@ -18,26 +18,26 @@ def test_parse_packed_splits_a_pipeline_into_commands():
 
 
 @pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.real)])
-def check_server(request):
+def trial_redis(request):
     url = None
     if request.param == "real":
         url = request.getfixturevalue("real_server").url
-    server = CheckServer(url)
+    server = TrialRedis(url)
     yield server
     server.close()
 
 
-def test_each_command_is_one_round_trip_and_handshake_is_not_recorded(check_server):
+def test_each_command_is_one_round_trip_and_handshake_is_not_recorded(trial_redis):
     recorder = Recorder()
-    client = check_server.client(recorder)
+    client = trial_redis.client(recorder)
     client.set("k", "v", ex=10)
     client.get("k")
     assert recorder.round_trips == [[("SET", "k", "v", "EX", "10")], [("GET", "k")]]
 
 
-def test_a_pipeline_is_one_round_trip(check_server):
+def test_a_pipeline_is_one_round_trip(trial_redis):
     recorder = Recorder()
-    client = check_server.client(recorder)
+    client = trial_redis.client(recorder)
     with client.pipeline() as pipe:
         pipe.incr("a").incr("b").execute()
     assert len(recorder.round_trips) == 1
@@ -45,9 +45,9 @@ def test_a_pipeline_is_one_round_trip(check_server):
     assert "round trip 1: MULTI" in recorder.describe()
 
 
-def test_a_hook_runs_before_each_send_and_can_be_removed(check_server):
+def test_a_hook_runs_before_each_send_and_can_be_removed(trial_redis):
     recorder = Recorder()
-    client = check_server.client(recorder)
+    client = trial_redis.client(recorder)
     seen = []
     remove = recorder.add_hook(lambda commands, _: seen.append(commands[0][0]))
     client.ping()

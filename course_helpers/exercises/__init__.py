@@ -1,15 +1,19 @@
-"""The course's exercises, one module per topic, in course order: all(), get(id)."""
+"""The course's exercises and quizzes, one module per topic, in course order: all(), get(id), quiz(id)."""
 
 from __future__ import annotations
 
 import difflib
 import importlib
 import pkgutil
+from dataclasses import replace
 from types import ModuleType
+from typing import Any
 
 from .._exercise import Exercise
+from .._quiz import Quiz, show_quiz
+from .._sandbox import prewarm
 
-__all__ = ["Exercise", "all", "get", "ids"]
+__all__ = ["Exercise", "Quiz", "all", "get", "get_quiz", "ids", "quiz", "quizzes"]
 
 
 def _topic_modules() -> list[ModuleType]:
@@ -22,17 +26,11 @@ def _topic_modules() -> list[ModuleType]:
     return sorted(modules, key=lambda module: module.NOTEBOOK)
 
 
-def _load() -> list[Exercise]:
-    loaded: list[Exercise] = []
-    for module in _topic_modules():
-        for exercise in module.EXERCISES:
-            exercise.notebook = module.NOTEBOOK
-            loaded.append(exercise)
-    return loaded
-
-
-_EXERCISES = _load()
+_MODULES = _topic_modules()
+_EXERCISES = [exercise for module in _MODULES for exercise in module.EXERCISES]
 _BY_ID = {exercise.id: exercise for exercise in _EXERCISES}
+_QUIZZES = [replace(quiz, notebook=module.NOTEBOOK) for module in _MODULES for quiz in getattr(module, "QUIZZES", ())]
+_QUIZ_BY_ID = {quiz.id: quiz for quiz in _QUIZZES}
 
 
 def all() -> list[Exercise]:
@@ -48,8 +46,30 @@ def ids() -> list[str]:
 def get(exercise_id: str) -> Exercise:
     """The exercise with this id, e.g. get("strings.page_views")."""
     try:
-        return _BY_ID[exercise_id]
+        exercise = _BY_ID[exercise_id]
     except KeyError:
         close = difflib.get_close_matches(exercise_id, _BY_ID, n=1)
         suggestion = f" Did you mean {close[0]!r}?" if close else ""
         raise KeyError(f"There is no exercise {exercise_id!r}.{suggestion} exercises.ids() lists them all.") from None
+    prewarm()  # a check is coming: have the spawn worker (where checks use one) starting
+    return exercise
+
+
+def quizzes() -> list[Quiz]:
+    """Every quiz, in course order."""
+    return list(_QUIZZES)
+
+
+def get_quiz(quiz_id: str) -> Quiz:
+    """The quiz with this id, e.g. get_quiz("strings.quiz_lost_update")."""
+    try:
+        return _QUIZ_BY_ID[quiz_id]
+    except KeyError:
+        close = difflib.get_close_matches(quiz_id, _QUIZ_BY_ID, n=1)
+        suggestion = f" Did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"There is no quiz {quiz_id!r}.{suggestion}") from None
+
+
+def quiz(quiz_id: str) -> Any:
+    """Show the quiz with this id: a widget in a notebook (answer it there), or its text with .choose(n)."""
+    return show_quiz(get_quiz(quiz_id))

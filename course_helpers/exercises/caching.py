@@ -10,6 +10,8 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import call_with_crash_after, expiry_set_separately
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "10-caching"
@@ -212,32 +214,19 @@ def _expect_returned(t: Trial, value: Any, expected: dict[str, Any], when: str) 
         t.fail(f"{t.last_call} {when} returned {_short(value, 90)}; expected {_short(expected, 90)}.")
 
 
-_EXPIRY_OPTIONS = {"EX", "PX", "EXAT", "PXAT"}
-_EXPIRE_COMMANDS = {"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"}
-
-
 def _expect_expiry_in_the_set(t: Trial) -> None:
     """Fail a miss that stores the copy and its expiry in two commands, which can be separated by a crash."""
     first_call, first_sent = t.last_call, t.sent
     loader = _CountingLoader("load_product", {**PRODUCT, "id": 9})
-    cut = t.cut_connection_after(["SET"])
-    _, error = t.try_call("product:9", loader, 600, expected=(redis.ConnectionError,))
-    if cut["fired"]:
-        if t.pttl("product:9") == -1:
-            t.fail(
-                f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
-                "EXPIRE never reached Redis and product:9 now stays cached forever, never refreshed. SET followed "
-                "by EXPIRE is two commands, and anything can happen between them. Store the copy and its expiry "
-                "in the same command: r.set(key, json.dumps(value), ex=ttl)."
-            )
-    elif error is not None:
-        raise error
-    names = [command[0].upper() for command in first_sent if command]
-    plain_set = any(
-        command[0].upper() == "SET" and not _EXPIRY_OPTIONS & {word.upper() for word in command[3:]}
-        for command in first_sent
-    )
-    if plain_set and _EXPIRE_COMMANDS & set(names) and "MULTI" not in names:
+    crashed, _ = call_with_crash_after(t, ["SET"], "product:9", loader, 600)
+    if crashed and t.pttl("product:9") == -1:
+        t.fail(
+            f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
+            "EXPIRE never reached Redis and product:9 now stays cached forever, never refreshed. SET followed "
+            "by EXPIRE is two commands, and anything can happen between them. Store the copy and its expiry "
+            "in the same command: r.set(key, json.dumps(value), ex=ttl)."
+        )
+    if expiry_set_separately(first_sent):
         t.fail(
             f"{first_call} sent SET and then a separate EXPIRE. In a pipeline without MULTI/EXEC they are still "
             "two commands: another client can read the copy while it has no expiry, and if the EXPIRE is lost "
@@ -285,6 +274,34 @@ def check_cache_aside(t: Trial) -> str:
         )
     _expect_returned(t, value, {}, "on a hit of an empty dict")
     return "cached_fetch asks the loader once per miss, stores JSON with a TTL in seconds, and serves hits from Redis."
+
+
+CACHE_ASIDE = Exercise(
+    id="caching.cache_aside",
+    title="Cache-aside with a TTL",
+    signature="cached_fetch(r, key: str, loader: Callable[[], dict], ttl: int) -> dict",
+    task="If key holds a cached value (JSON text), return it as a dict without calling loader. Otherwise call "
+    "loader() once, store its result as JSON expiring after ttl seconds, and return the dict.",
+    checker=check_cache_aside,
+    reference=cached_fetch,
+    hints=(
+        "Start with cached = r.get(key). A miss is `cached is None`; anything else is a hit.",
+        "On a hit return json.loads(cached). On a miss: value = loader(), then store json.dumps(value).",
+        "Store with an expiry in seconds in the same command: r.set(key, json.dumps(value), ex=ttl); then "
+        "return value.",
+    ),
+    mutants=(
+        Mutant(_no_expiry, "has no expiry"),
+        Mutant(_always_loads, "a hit must not touch the slow source"),
+        Mutant(_stores_str_of_dict, "which is not JSON"),
+        Mutant(_returns_cached_text, "the JSON text, not the dict"),
+        Mutant(_ttl_in_milliseconds, "is in seconds"),
+        Mutant(_loads_twice, "called loader() 2 times on one miss"),
+        Mutant(_empty_dict_is_a_miss, "cached is not None"),
+        Mutant(_set_then_expire, "the network dropped just after your SET"),
+        Mutant(_set_then_expire_pipelined, "sent SET and then a separate EXPIRE"),
+    ),
+)
 
 
 def _escape(prefix: str) -> str:
@@ -476,6 +493,34 @@ def check_invalidate_prefix(t: Trial) -> str:
     )
 
 
+INVALIDATE_PREFIX = Exercise(
+    id="caching.invalidate_prefix",
+    title="Invalidate every key under a prefix, with SCAN",
+    signature="invalidate_prefix(r, prefix: str) -> int",
+    task="Delete every key whose name starts with prefix, and only those, finding them with SCAN (never KEYS); "
+    "return how many were deleted. Prefixes may contain glob characters such as [ ] * ? and backslashes.",
+    checker=check_invalidate_prefix,
+    reference=invalidate_prefix,
+    hints=(
+        "r.scan_iter(match=pattern) walks the keyspace a page at a time and yields the names that match.",
+        "The pattern is prefix + '*'. But * ? [ ] inside the prefix are wildcards too: put a backslash before "
+        "each (and before a backslash), " + _ESCAPE_HINT + ", or filter the keys with key.startswith(prefix).",
+        "Delete as you go and add up what r.delete (or r.unlink) returns; queueing the deletes on a "
+        "pipeline and summing pipe.execute() saves round trips.",
+    ),
+    mutants=(
+        Mutant(_uses_keys, "used KEYS"),
+        Mutant(_one_scan_page, "sent one SCAN and stopped"),
+        Mutant(_unescaped_prefix, "are glob wildcards"),
+        Mutant(_counts_last_batch_only, "but it deleted 1200 keys"),
+        Mutant(_substring_match, "anywhere in the name"),
+        Mutant(_backslash_not_escaped, "Put a backslash before the backslash too"),
+        Mutant(_unescaped_then_filtered, "[1] is a character class"),
+        Mutant(_glob_escape_then_filtered, "a backslash escapes the character after it instead"),
+    ),
+)
+
+
 # -- caching.negative_cache --------------------------------------------------------------------------
 def find_user(r, user_id, lookup, ttl=300, miss_ttl=30):
     key = f"user:{user_id}"
@@ -602,82 +647,68 @@ def check_negative_cache(t: Trial) -> str:
     return "find_user remembers users for ttl and misses for the shorter miss_ttl, and never asks twice."
 
 
-EXERCISES = [
-    Exercise(
-        id="caching.cache_aside",
-        title="Cache-aside with a TTL",
-        signature="cached_fetch(r, key: str, loader: Callable[[], dict], ttl: int) -> dict",
-        task="If key holds a cached value (JSON text), return it as a dict without calling loader. Otherwise call "
-        "loader() once, store its result as JSON expiring after ttl seconds, and return the dict.",
-        checker=check_cache_aside,
-        reference=cached_fetch,
-        hints=(
-            "Start with cached = r.get(key). A miss is `cached is None`; anything else is a hit.",
-            "On a hit return json.loads(cached). On a miss: value = loader(), then store json.dumps(value).",
-            "Store with an expiry in seconds in the same command: r.set(key, json.dumps(value), ex=ttl); then "
-            "return value.",
+NEGATIVE_CACHE = Exercise(
+    id="caching.negative_cache",
+    title="Cache the misses too",
+    signature="find_user(r, user_id: int, lookup: Callable[[int], dict | None], ttl: int = 300, "
+    "miss_ttl: int = 30) -> dict | None",
+    task="Cache-aside for users under the key user:<user_id>: a user that lookup finds is cached as JSON for "
+    "ttl seconds; when lookup returns None, cache that answer too (a marker of your choice) for miss_ttl "
+    "seconds, so the next call for that id returns None without calling lookup.",
+    checker=check_negative_cache,
+    reference=find_user,
+    hints=(
+        "Start from cache-aside: GET user:<id>; on a miss call lookup(user_id) once.",
+        "json.dumps(None) is the text 'null', and json.loads('null') is None: the same code can store and "
+        "read back a remembered miss.",
+        "Store with r.set(key, json.dumps(user), ex=ttl if user is not None else miss_ttl), and decide hit or "
+        "miss with `cached is not None`.",
+    ),
+    mutants=(
+        Mutant(_misses_not_cached, "nothing is cached for the missing user"),
+        Mutant(_miss_kept_for_full_ttl, "should expire after miss_ttl"),
+        Mutant(_miss_never_expires, "has no expiry"),
+        Mutant(_empty_marker_looks_like_a_miss, "called lookup again"),
+        Mutant(_returns_the_marker, "turn your marker back into None"),
+    ),
+)
+
+
+EXERCISES = [CACHE_ASIDE, INVALIDATE_PREFIX, NEGATIVE_CACHE]
+
+
+QUIZZES = [
+    Quiz(
+        id="caching.quiz_stampede",
+        question=(
+            "A popular key expires and 500 requests for it arrive within the same millisecond. With plain cache-aside, "
+            "what happens?"
         ),
-        mutants=(
-            Mutant(_no_expiry, "has no expiry"),
-            Mutant(_always_loads, "a hit must not touch the slow source"),
-            Mutant(_stores_str_of_dict, "which is not JSON"),
-            Mutant(_returns_cached_text, "the JSON text, not the dict"),
-            Mutant(_ttl_in_milliseconds, "is in seconds"),
-            Mutant(_loads_twice, "called loader() 2 times on one miss"),
-            Mutant(_empty_dict_is_a_miss, "cached is not None"),
-            Mutant(_set_then_expire, "the network dropped just after your SET"),
-            Mutant(_set_then_expire_pipelined, "sent SET and then a separate EXPIRE"),
+        options=(
+            "Redis queues the 500 requests until one of them has refilled the key",
+            "All 500 miss and query the database, and all 500 write the key back",
+            "The first request gets the old value, the others wait",
+        ),
+        answer=1,
+        explanation=(
+            "Redis knows nothing about your loader: each request sees a miss and goes to the database. That is a "
+            "stampede; a lock (single flight), TTL jitter or early refresh prevents it."
         ),
     ),
-    Exercise(
-        id="caching.invalidate_prefix",
-        title="Invalidate every key under a prefix, with SCAN",
-        signature="invalidate_prefix(r, prefix: str) -> int",
-        task="Delete every key whose name starts with prefix, and only those, finding them with SCAN (never KEYS); "
-        "return how many were deleted. Prefixes may contain glob characters such as [ ] * ? and backslashes.",
-        checker=check_invalidate_prefix,
-        reference=invalidate_prefix,
-        hints=(
-            "r.scan_iter(match=pattern) walks the keyspace a page at a time and yields the names that match.",
-            "The pattern is prefix + '*'. But * ? [ ] inside the prefix are wildcards too: put a backslash before "
-            "each (and before a backslash), " + _ESCAPE_HINT + ", or filter the keys with key.startswith(prefix).",
-            "Delete as you go and add up what r.delete (or r.unlink) returns; queueing the deletes on a "
-            "pipeline and summing pipe.execute() saves round trips.",
+    Quiz(
+        id="caching.quiz_pickle",
+        question=(
+            "Your service caches objects with pickle in a Redis that several teams can write to. What is the risk?"
         ),
-        mutants=(
-            Mutant(_uses_keys, "used KEYS"),
-            Mutant(_one_scan_page, "sent one SCAN and stopped"),
-            Mutant(_unescaped_prefix, "are glob wildcards"),
-            Mutant(_counts_last_batch_only, "but it deleted 1200 keys"),
-            Mutant(_substring_match, "anywhere in the name"),
-            Mutant(_backslash_not_escaped, "Put a backslash before the backslash too"),
-            Mutant(_unescaped_then_filtered, "[1] is a character class"),
-            Mutant(_glob_escape_then_filtered, "a backslash escapes the character after it instead"),
+        options=(
+            "None: pickle is Python's standard format",
+            "The values take more memory than JSON",
+            "Whoever can write a key can make every reader run arbitrary code in pickle.loads",
         ),
-    ),
-    Exercise(
-        id="caching.negative_cache",
-        title="Cache the misses too",
-        signature="find_user(r, user_id: int, lookup: Callable[[int], dict | None], ttl: int = 300, "
-        "miss_ttl: int = 30) -> dict | None",
-        task="Cache-aside for users under the key user:<user_id>: a user that lookup finds is cached as JSON for "
-        "ttl seconds; when lookup returns None, cache that answer too (a marker of your choice) for miss_ttl "
-        "seconds, so the next call for that id returns None without calling lookup.",
-        checker=check_negative_cache,
-        reference=find_user,
-        hints=(
-            "Start from cache-aside: GET user:<id>; on a miss call lookup(user_id) once.",
-            "json.dumps(None) is the text 'null', and json.loads('null') is None: the same code can store and "
-            "read back a remembered miss.",
-            "Store with r.set(key, json.dumps(user), ex=ttl if user is not None else miss_ttl), and decide hit or "
-            "miss with `cached is not None`.",
-        ),
-        mutants=(
-            Mutant(_misses_not_cached, "nothing is cached for the missing user"),
-            Mutant(_miss_kept_for_full_ttl, "should expire after miss_ttl"),
-            Mutant(_miss_never_expires, "has no expiry"),
-            Mutant(_empty_marker_looks_like_a_miss, "called lookup again"),
-            Mutant(_returns_the_marker, "turn your marker back into None"),
+        answer=2,
+        explanation=(
+            "Unpickling can call any function named in the data. Use JSON (data only) for anything another party could "
+            "write."
         ),
     ),
 ]

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import refuse_none, refuse_other_types
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "01-connecting"
@@ -44,12 +46,10 @@ def check_make_client(t: Trial) -> str:
     with redis.Redis.from_url(url, decode_responses=True) as other_app:
         other_app.set("probe:greeting", "héllo wörld")
     client = t.call(url)
-    if client is None:
-        t.fail(f"{t.last_call} returned None: return the client you build, e.g. return redis.Redis.from_url(...).")
+    refuse_none(t, client, "return the client you build, e.g. return redis.Redis.from_url(...).")
     if isinstance(client, redis.ConnectionPool):
         t.fail(f"{t.last_call} returned a ConnectionPool: wrap it, return redis.Redis(connection_pool=pool).")
-    if not isinstance(client, redis.Redis):
-        t.fail(f"{t.last_call} returned {type(client).__name__} {client!r:.60}; it should return a redis.Redis client.")
+    refuse_other_types(t, client, redis.Redis, "it should return a redis.Redis client.")
     try:
         value = client.get("probe:greeting")
     except redis.RedisError as error:
@@ -83,6 +83,30 @@ def check_make_client(t: Trial) -> str:
             "user name and password from the URL too, as redis.Redis.from_url(url, ...) does."
         )
     return "make_client builds a decoding client from any URL: host, port, database and credentials."
+
+
+MAKE_CLIENT = Exercise(
+    id="connections.make_client",
+    title="A client from a URL that decodes replies",
+    signature="make_client(url: str) -> redis.Redis",
+    task="Return a redis.Redis client for the server and database in url whose replies are str, not bytes.",
+    checker=check_make_client,
+    reference=make_client,
+    passes_client=False,
+    hints=(
+        "redis-py can build a client from a URL in one call: look at redis.Redis.from_url.",
+        "from_url takes the same keyword arguments as redis.Redis(...); the one that turns bytes into str "
+        "is decode_responses.",
+        "return redis.Redis.from_url(url, decode_responses=True)",
+    ),
+    mutants=(
+        Mutant(_default_client_ignores_url, "from_url(url"),
+        Mutant(_bytes_client, "decode_responses=True"),
+        Mutant(_drops_database_number, "another server or database"),
+        Mutant(_returns_pool, "returned a ConnectionPool"),
+        Mutant(_drops_credentials, "take the user name and password from the URL"),
+    ),
+)
 
 
 # -- connections.get_with_retry ----------------------------------------------------------------------
@@ -202,50 +226,46 @@ def check_get_with_retry(t: Trial) -> str:
     )
 
 
-EXERCISES = [
-    Exercise(
-        id="connections.make_client",
-        title="A client from a URL that decodes replies",
-        signature="make_client(url: str) -> redis.Redis",
-        task="Return a redis.Redis client for the server and database in url whose replies are str, not bytes.",
-        checker=check_make_client,
-        reference=make_client,
-        passes_client=False,
-        hints=(
-            "redis-py can build a client from a URL in one call: look at redis.Redis.from_url.",
-            "from_url takes the same keyword arguments as redis.Redis(...); the one that turns bytes into str "
-            "is decode_responses.",
-            "return redis.Redis.from_url(url, decode_responses=True)",
-        ),
-        mutants=(
-            Mutant(_default_client_ignores_url, "from_url(url"),
-            Mutant(_bytes_client, "decode_responses=True"),
-            Mutant(_drops_database_number, "another server or database"),
-            Mutant(_returns_pool, "returned a ConnectionPool"),
-            Mutant(_drops_credentials, "take the user name and password from the URL"),
-        ),
+GET_WITH_RETRY = Exercise(
+    id="connections.get_with_retry",
+    title="Retry what a retry can fix",
+    signature="get_with_retry(r, key: str, attempts: int = 3) -> str | None",
+    task="GET key; when the connection fails (ConnectionError or TimeoutError) pause briefly and try again, "
+    "up to attempts tries in all, then re-raise. Any other error is raised at once.",
+    checker=check_get_with_retry,
+    reference=get_with_retry,
+    hints=(
+        "Loop over range(1, attempts + 1) and put r.get(key) inside try/except.",
+        "Catch only (redis.ConnectionError, redis.TimeoutError): a ResponseError such as WRONGTYPE will "
+        "fail the same way every time.",
+        "In the except block: if this was the last attempt, `raise`; otherwise sleep a little (back off) "
+        "and let the loop try again.",
     ),
-    Exercise(
-        id="connections.get_with_retry",
-        title="Retry what a retry can fix",
-        signature="get_with_retry(r, key: str, attempts: int = 3) -> str | None",
-        task="GET key; when the connection fails (ConnectionError or TimeoutError) pause briefly and try again, "
-        "up to attempts tries in all, then re-raise. Any other error is raised at once.",
-        checker=check_get_with_retry,
-        reference=get_with_retry,
-        hints=(
-            "Loop over range(1, attempts + 1) and put r.get(key) inside try/except.",
-            "Catch only (redis.ConnectionError, redis.TimeoutError): a ResponseError such as WRONGTYPE will "
-            "fail the same way every time.",
-            "In the except block: if this was the last attempt, `raise`; otherwise sleep a little (back off) "
-            "and let the loop try again.",
+    mutants=(
+        Mutant(_no_retry, "tried 1 time(s) and raised ConnectionError"),
+        Mutant(_swallows_the_failure, "re-raise the error"),
+        Mutant(_retries_forever, "it should stop after 3 attempts"),
+        Mutant(_retries_every_error, "retry only ConnectionError"),
+        Mutant(_retries_only_connection_errors, "TimeoutError is not a ConnectionError"),
+    ),
+)
+
+
+EXERCISES = [MAKE_CLIENT, GET_WITH_RETRY]
+
+
+QUIZZES = [
+    Quiz(
+        id="connections.quiz_retry",
+        question="Your code gets redis.ResponseError: WRONGTYPE. Should it retry?",
+        options=(
+            "Yes, with exponential backoff",
+            "Yes, but only once",
+            "No: the command is wrong and will fail again",
         ),
-        mutants=(
-            Mutant(_no_retry, "tried 1 time(s) and raised ConnectionError"),
-            Mutant(_swallows_the_failure, "re-raise the error"),
-            Mutant(_retries_forever, "it should stop after 3 attempts"),
-            Mutant(_retries_every_error, "retry only ConnectionError"),
-            Mutant(_retries_only_connection_errors, "TimeoutError is not a ConnectionError"),
+        answer=2,
+        explanation=(
+            "ResponseError comes from the server refusing the command; only connection problems are worth retrying."
         ),
     ),
 ]

@@ -8,6 +8,8 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import refuse_other_types
+from .._quiz import Quiz
 from .._trial import LearnerRaised, Trial
 from .._wire import format_command, writes_outside_transactions
 
@@ -185,6 +187,34 @@ def check_create_product(t: Trial) -> str:
     return "create_product writes a new product and its index entry, and never overwrites, even under a race."
 
 
+CREATE_PRODUCT = Exercise(
+    id="crud.create_product",
+    title="Create a product only if it is new",
+    signature="create_product(r, product_id: str, fields: dict) -> bool",
+    task="Store fields in the hash product:{product_id} and add product_id to the set products, only if the "
+    "product does not exist yet; return True if this call created it, False otherwise. Another client may "
+    "create the same product at the same moment: exactly one of you may win.",
+    checker=check_create_product,
+    reference=create_product,
+    hints=(
+        "Checking with EXISTS and then writing leaves a gap in which another client can create the product "
+        "too. The check and the write must act as one step.",
+        "WATCH the key, check EXISTS, then queue HSET and SADD after pipe.multi() and call execute(): it raises "
+        "redis.WatchError if anyone touched the key since WATCH (then someone else created it: return False).",
+        "with r.pipeline() as pipe: try: pipe.watch(key); if pipe.exists(key): return False; pipe.multi(); "
+        'pipe.hset(key, mapping=fields); pipe.sadd("products", product_id); pipe.execute(); return True '
+        "except redis.WatchError: return False",
+    ),
+    mutants=(
+        Mutant(_overwrites, "returned True and overwrote it"),
+        Mutant(_checks_then_creates, "Both calls returned True"),
+        Mutant(_forgets_the_index, "does not list p1"),
+        Mutant(_stores_json, "is a string, not a hash"),
+        Mutant(_returns_what_sadd_returns, "not a bool"),
+    ),
+)
+
+
 # -- crud.update_product -------------------------------------------------------------------------------
 def update_product(r, product_id, changes):
     key = f"product:{product_id}"
@@ -337,6 +367,35 @@ def check_update_product(t: Trial) -> str:
     )
 
 
+UPDATE_PRODUCT = Exercise(
+    id="crud.update_product",
+    title="Update a product only if it exists",
+    signature="update_product(r, product_id: str, changes: dict) -> bool",
+    task="Set the fields in changes on product:{product_id}, keeping its other fields, only if the product "
+    "exists; return True if it was updated, False if there is no such product. Never create a product, even "
+    "when another client deletes it while you update; and when another client only changes it meanwhile, "
+    "try again rather than give up.",
+    checker=check_update_product,
+    reference=update_product,
+    hints=(
+        "HSET creates a hash that does not exist, so check first; but a delete can land between your check and "
+        "your HSET, and then HSET creates a half product.",
+        "WATCH the key, check EXISTS, then queue HSET after pipe.multi(); execute() raises redis.WatchError "
+        "when the key changed meanwhile: loop and look again.",
+        "with r.pipeline() as pipe: while True: try: pipe.watch(key); if not pipe.exists(key): return False; "
+        "pipe.multi(); pipe.hset(key, mapping=changes); pipe.execute(); return True "
+        "except redis.WatchError: continue",
+    ),
+    mutants=(
+        Mutant(_creates_when_missing, "created product:p404"),
+        Mutant(_checks_then_updates, "a half product"),
+        Mutant(_replaces_the_record, "were lost"),
+        Mutant(_returns_what_hset_returns, "number of fields it *added*"),
+        Mutant(_gives_up_on_watch_error, "A WatchError only says that the key changed"),
+    ),
+)
+
+
 # -- crud.delete_product -------------------------------------------------------------------------------
 def delete_product(r, product_id):
     with r.pipeline() as pipe:  # transaction=True (the default): MULTI ... EXEC
@@ -481,6 +540,36 @@ def check_delete_product(t: Trial) -> str:
     return "delete_product removes the hash and the index entry in one MULTI/EXEC and reports what DEL really did."
 
 
+DELETE_PRODUCT = Exercise(
+    id="crud.delete_product",
+    title="Delete a product atomically",
+    signature="delete_product(r, product_id: str) -> bool",
+    task="Delete the hash product:{product_id} and remove product_id from the set products in one atomic "
+    "step (MULTI/EXEC); return True only if the product existed and this call deleted it.",
+    checker=check_delete_product,
+    reference=delete_product,
+    hints=(
+        "Two commands are needed (DEL and SREM); a transaction makes them one step that no other client can "
+        "see half done.",
+        "r.pipeline() gives a transactional pipeline: queue pipe.delete(...) and pipe.srem(...), and "
+        "pipe.execute() sends MULTI, both commands and EXEC, returning both replies. DEL's reply is the number "
+        "of keys it deleted.",
+        'with r.pipeline() as pipe: pipe.delete(f"product:{product_id}"); pipe.srem("products", product_id); '
+        "deleted, _ = pipe.execute()  then  return deleted == 1",
+    ),
+    mutants=(
+        Mutant(_deletes_only_the_hash, "still lists p1"),
+        Mutant(_deletes_only_the_index_entry, "product:p1 still exists"),
+        Mutant(_two_separate_commands, "outside a transaction"),
+        Mutant(_pipeline_without_transaction, "transaction=False sends them together"),
+        Mutant(_always_true, "p404 does not exist"),
+        Mutant(_returns_the_count, "not a bool"),
+        Mutant(_checks_then_deletes, "both calls returned True"),
+        Mutant(_returns_what_srem_returns, "DEL's reply, not SREM's"),
+    ),
+)
+
+
 # -- crud.list_products --------------------------------------------------------------------------------
 def list_products(r, page, per_page):
     start = (page - 1) * per_page  # page 1 is the first page
@@ -596,8 +685,7 @@ def check_list_products(t: Trial) -> str:
             _no_keyspace_search(t, "; here product:* also matched product:p03:views, which is not a product")
             raise
         _no_keyspace_search(t, "")
-        if result is None or not isinstance(result, list):
-            t.fail(f"{t.last_call} returned {type(result).__name__} {result!r:.60}; return a list of dicts.")
+        refuse_other_types(t, result, list, "return a list of dicts.")
         if any(isinstance(record, str) for record in result):
             t.fail(
                 f"{t.last_call} returned ids ({result[:3]!r}…), not the products: return one dict per product, "
@@ -638,113 +726,57 @@ def check_list_products(t: Trial) -> str:
     return "list_products pages through the sorted index and fetches each page's hashes in one round trip."
 
 
-EXERCISES = [
-    Exercise(
-        id="crud.create_product",
-        title="Create a product only if it is new",
-        signature="create_product(r, product_id: str, fields: dict) -> bool",
-        task="Store fields in the hash product:{product_id} and add product_id to the set products, only if the "
-        "product does not exist yet; return True if this call created it, False otherwise. Another client may "
-        "create the same product at the same moment: exactly one of you may win.",
-        checker=check_create_product,
-        reference=create_product,
-        hints=(
-            "Checking with EXISTS and then writing leaves a gap in which another client can create the product "
-            "too. The check and the write must act as one step.",
-            "WATCH the key, check EXISTS, then queue HSET and SADD after pipe.multi() and call execute(): it raises "
-            "redis.WatchError if anyone touched the key since WATCH (then someone else created it: return False).",
-            "with r.pipeline() as pipe: try: pipe.watch(key); if pipe.exists(key): return False; pipe.multi(); "
-            'pipe.hset(key, mapping=fields); pipe.sadd("products", product_id); pipe.execute(); return True '
-            "except redis.WatchError: return False",
-        ),
-        mutants=(
-            Mutant(_overwrites, "returned True and overwrote it"),
-            Mutant(_checks_then_creates, "Both calls returned True"),
-            Mutant(_forgets_the_index, "does not list p1"),
-            Mutant(_stores_json, "is a string, not a hash"),
-            Mutant(_returns_what_sadd_returns, "not a bool"),
-        ),
+LIST_PRODUCTS = Exercise(
+    id="crud.list_products",
+    title="List products a page at a time",
+    signature="list_products(r, page: int, per_page: int) -> list[dict]",
+    task="Return page number page (1 is the first) of the products, per_page per page, ordered by id: each a "
+    "dict of the hash's fields plus 'id'. Read the ids from the set products (not KEYS), and fetch the "
+    "hashes in one round trip.",
+    checker=check_list_products,
+    reference=list_products,
+    hints=(
+        "A set has no order: sort the ids, then cut out the page; page 1 starts at index 0.",
+        "start = (page - 1) * per_page; ids = sorted(r.smembers('products'))[start:start + per_page]; then one "
+        "pipeline with an HGETALL per id, and a single execute().",
+        "with r.pipeline(transaction=False) as pipe: for product_id in ids: "
+        'pipe.hgetall(f"product:{product_id}")  then  records = pipe.execute(); '
+        'return [{"id": i, **f} for i, f in zip(ids, records, strict=True)]',
     ),
-    Exercise(
-        id="crud.update_product",
-        title="Update a product only if it exists",
-        signature="update_product(r, product_id: str, changes: dict) -> bool",
-        task="Set the fields in changes on product:{product_id}, keeping its other fields, only if the product "
-        "exists; return True if it was updated, False if there is no such product. Never create a product, even "
-        "when another client deletes it while you update; and when another client only changes it meanwhile, "
-        "try again rather than give up.",
-        checker=check_update_product,
-        reference=update_product,
-        hints=(
-            "HSET creates a hash that does not exist, so check first; but a delete can land between your check and "
-            "your HSET, and then HSET creates a half product.",
-            "WATCH the key, check EXISTS, then queue HSET after pipe.multi(); execute() raises redis.WatchError "
-            "when the key changed meanwhile: loop and look again.",
-            "with r.pipeline() as pipe: while True: try: pipe.watch(key); if not pipe.exists(key): return False; "
-            "pipe.multi(); pipe.hset(key, mapping=changes); pipe.execute(); return True "
-            "except redis.WatchError: continue",
-        ),
-        mutants=(
-            Mutant(_creates_when_missing, "created product:p404"),
-            Mutant(_checks_then_updates, "a half product"),
-            Mutant(_replaces_the_record, "were lost"),
-            Mutant(_returns_what_hset_returns, "number of fields it *added*"),
-            Mutant(_gives_up_on_watch_error, "A WatchError only says that the key changed"),
-        ),
+    mutants=(
+        Mutant(_zero_based_pages, "Page 1 is the first page"),
+        Mutant(_one_extra, "take exactly per_page ids"),
+        Mutant(_unsorted, "a set has no order"),
+        Mutant(_one_round_trip_per_product, "one per product"),
+        Mutant(_scans_with_keys, "KEYS walks every key"),
+        Mutant(_ids_only, "returned ids"),
+        Mutant(_forgets_the_id, "without an 'id'"),
     ),
-    Exercise(
-        id="crud.delete_product",
-        title="Delete a product atomically",
-        signature="delete_product(r, product_id: str) -> bool",
-        task="Delete the hash product:{product_id} and remove product_id from the set products in one atomic "
-        "step (MULTI/EXEC); return True only if the product existed and this call deleted it.",
-        checker=check_delete_product,
-        reference=delete_product,
-        hints=(
-            "Two commands are needed (DEL and SREM); a transaction makes them one step that no other client can "
-            "see half done.",
-            "r.pipeline() gives a transactional pipeline: queue pipe.delete(...) and pipe.srem(...), and "
-            "pipe.execute() sends MULTI, both commands and EXEC, returning both replies. DEL's reply is the number "
-            "of keys it deleted.",
-            'with r.pipeline() as pipe: pipe.delete(f"product:{product_id}"); pipe.srem("products", product_id); '
-            "deleted, _ = pipe.execute()  then  return deleted == 1",
+)
+
+
+EXERCISES = [CREATE_PRODUCT, UPDATE_PRODUCT, DELETE_PRODUCT, LIST_PRODUCTS]
+
+
+QUIZZES = [
+    Quiz(
+        id="crud.quiz_half_delete",
+        question=(
+            "delete_product runs DEL product:p1 and then SREM products p1 as two separate commands, and the program "
+            "crashes between them. What is left?"
         ),
-        mutants=(
-            Mutant(_deletes_only_the_hash, "still lists p1"),
-            Mutant(_deletes_only_the_index_entry, "product:p1 still exists"),
-            Mutant(_two_separate_commands, "outside a transaction"),
-            Mutant(_pipeline_without_transaction, "transaction=False sends them together"),
-            Mutant(_always_true, "p404 does not exist"),
-            Mutant(_returns_the_count, "not a bool"),
-            Mutant(_checks_then_deletes, "both calls returned True"),
-            Mutant(_returns_what_srem_returns, "DEL's reply, not SREM's"),
+        options=(
+            "Nothing: Redis undoes the DEL",
+            "The index still lists p1, but product:p1 is gone",
+            "product:p1 is still there, but the index no longer lists it",
+            "Both are still there",
         ),
-    ),
-    Exercise(
-        id="crud.list_products",
-        title="List products a page at a time",
-        signature="list_products(r, page: int, per_page: int) -> list[dict]",
-        task="Return page number page (1 is the first) of the products, per_page per page, ordered by id: each a "
-        "dict of the hash's fields plus 'id'. Read the ids from the set products (not KEYS), and fetch the "
-        "hashes in one round trip.",
-        checker=check_list_products,
-        reference=list_products,
-        hints=(
-            "A set has no order: sort the ids, then cut out the page; page 1 starts at index 0.",
-            "start = (page - 1) * per_page; ids = sorted(r.smembers('products'))[start:start + per_page]; then one "
-            "pipeline with an HGETALL per id, and a single execute().",
-            "with r.pipeline(transaction=False) as pipe: for product_id in ids: "
-            'pipe.hgetall(f"product:{product_id}")  then  records = pipe.execute(); '
-            'return [{"id": i, **f} for i, f in zip(ids, records, strict=True)]',
-        ),
-        mutants=(
-            Mutant(_zero_based_pages, "Page 1 is the first page"),
-            Mutant(_one_extra, "take exactly per_page ids"),
-            Mutant(_unsorted, "a set has no order"),
-            Mutant(_one_round_trip_per_product, "one per product"),
-            Mutant(_scans_with_keys, "KEYS walks every key"),
-            Mutant(_ids_only, "returned ids"),
-            Mutant(_forgets_the_id, "without an 'id'"),
+        answer=1,
+        explanation=(
+            "The DEL ran and the SREM never did, and Redis never undoes a command that ran: it has no rollback, not "
+            "even inside MULTI/EXEC (a command that fails there does not undo the others). What MULTI/EXEC does give: "
+            "the queued commands run one after the other with no other client's command in between, and a crash before "
+            "EXEC runs none of them. 08-transactions shows exactly what that guarantees."
         ),
     ),
 ]

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .._exercise import Exercise, Mutant
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "04-hashes"
@@ -76,6 +77,27 @@ def check_save_user(t: Trial) -> str:
     t.call("2", dict(GRACE))
     t.expect_equal(_hash_at(t, "user:2", before), GRACE, f"After {t.last_call}, HGETALL user:2")
     return "save_user stores each profile as a hash, all fields in one round trip."
+
+
+SAVE_USER = Exercise(
+    id="hashes.save_user",
+    title="Save a profile as a hash",
+    signature="save_user(r, user_id: str, profile: dict[str, str]) -> None",
+    task="Store every field of profile in the hash user:<user_id>, in one round trip to Redis.",
+    checker=check_save_user,
+    reference=save_user,
+    hints=(
+        "A hash holds field → value pairs under one key, like a dict. One command can set many fields at once.",
+        "r.hset(key, mapping=some_dict) sends one HSET with every field of the dict.",
+        'r.hset(f"user:{user_id}", mapping=profile)',
+    ),
+    mutants=(
+        Mutant(_field_by_field, "one HSET per field"),
+        Mutant(_json_string, "not a hash"),
+        Mutant(_save_wrong_key, "wrote ['users:1'] instead"),
+        Mutant(_first_field_only, "Store every field"),
+    ),
+)
 
 
 # -- hashes.load_user ---------------------------------------------------------------------------------------
@@ -153,6 +175,30 @@ def check_load_user(t: Trial) -> str:
             "its value in a single round trip: r.hgetall(key)."
         )
     return "load_user reads a whole profile in one round trip and tells a missing user apart (None)."
+
+
+LOAD_USER = Exercise(
+    id="hashes.load_user",
+    title="Load a profile, or None",
+    signature="load_user(r, user_id: str) -> dict[str, str] | None",
+    task="Return the hash user:<user_id> as a dict of field → value, in one round trip; return None when "
+    "there is no such user.",
+    checker=check_load_user,
+    reference=load_user,
+    hints=(
+        "One command returns every field of a hash together with its value.",
+        "r.hgetall(key) returns a dict, and {} when the key does not exist: Redis deletes a hash when its "
+        "last field goes, so an empty one never exists.",
+        'profile = r.hgetall(f"user:{user_id}"); return profile or None',
+    ),
+    mutants=(
+        Mutant(_returns_empty_dict, "returned {} for a user that does not exist"),
+        Mutant(_exists_then_hgetall, "checked that user:2 existed"),
+        Mutant(_one_field_at_a_time, "round trips"),
+        Mutant(_values_only, "without their field names"),
+        Mutant(_get_on_a_hash, "WRONGTYPE", status="error"),
+    ),
+)
 
 
 # -- hashes.add_points --------------------------------------------------------------------------------------
@@ -272,71 +318,52 @@ def check_add_points(t: Trial) -> str:
     return "add_points changes one field atomically and leaves the rest of the profile alone."
 
 
-EXERCISES = [
-    Exercise(
-        id="hashes.save_user",
-        title="Save a profile as a hash",
-        signature="save_user(r, user_id: str, profile: dict[str, str]) -> None",
-        task="Store every field of profile in the hash user:<user_id>, in one round trip to Redis.",
-        checker=check_save_user,
-        reference=save_user,
-        hints=(
-            "A hash holds field → value pairs under one key, like a dict. One command can set many fields at once.",
-            "r.hset(key, mapping=some_dict) sends one HSET with every field of the dict.",
-            'r.hset(f"user:{user_id}", mapping=profile)',
-        ),
-        mutants=(
-            Mutant(_field_by_field, "one HSET per field"),
-            Mutant(_json_string, "not a hash"),
-            Mutant(_save_wrong_key, "wrote ['users:1'] instead"),
-            Mutant(_first_field_only, "Store every field"),
-        ),
+ADD_POINTS = Exercise(
+    id="hashes.add_points",
+    title="Add points to one field",
+    signature="add_points(r, user_id: str, points: int) -> int",
+    task="Add points (possibly negative) to the field points of the hash user:<user_id> (a missing field "
+    "counts as 0), leave its other fields alone, and return the new total as an int. Other clients may "
+    "add points at the same time.",
+    checker=check_add_points,
+    reference=add_points,
+    hints=(
+        "Reading the field, adding in Python and writing it back leaves a gap for other clients. The hash "
+        "family has an increment command, like INCRBY for strings.",
+        "r.hincrby(key, field, amount) adds amount to one field inside Redis (creating it at 0) and returns "
+        "the new value as an int.",
+        'return r.hincrby(f"user:{user_id}", "points", points)',
     ),
-    Exercise(
-        id="hashes.load_user",
-        title="Load a profile, or None",
-        signature="load_user(r, user_id: str) -> dict[str, str] | None",
-        task="Return the hash user:<user_id> as a dict of field → value, in one round trip; return None when "
-        "there is no such user.",
-        checker=check_load_user,
-        reference=load_user,
-        hints=(
-            "One command returns every field of a hash together with its value.",
-            "r.hgetall(key) returns a dict, and {} when the key does not exist: Redis deletes a hash when its "
-            "last field goes, so an empty one never exists.",
-            'profile = r.hgetall(f"user:{user_id}"); return profile or None',
-        ),
-        mutants=(
-            Mutant(_returns_empty_dict, "returned {} for a user that does not exist"),
-            Mutant(_exists_then_hgetall, "checked that user:2 existed"),
-            Mutant(_one_field_at_a_time, "round trips"),
-            Mutant(_values_only, "without their field names"),
-            Mutant(_get_on_a_hash, "WRONGTYPE", status="error"),
-        ),
+    mutants=(
+        Mutant(_hget_then_hset, "lost an update"),
+        Mutant(_returns_text_total, "returned the text '15'"),
+        Mutant(_always_one, "it should be '15'"),
+        Mutant(_separate_counter_key, "Your code wrote ['user:1:points'] instead"),
+        Mutant(_rewrites_the_hash, "are gone"),
+        Mutant(_hincrby_then_hget, "HINCRBY already replies with the new total"),
     ),
-    Exercise(
-        id="hashes.add_points",
-        title="Add points to one field",
-        signature="add_points(r, user_id: str, points: int) -> int",
-        task="Add points (possibly negative) to the field points of the hash user:<user_id> (a missing field "
-        "counts as 0), leave its other fields alone, and return the new total as an int. Other clients may "
-        "add points at the same time.",
-        checker=check_add_points,
-        reference=add_points,
-        hints=(
-            "Reading the field, adding in Python and writing it back leaves a gap for other clients. The hash "
-            "family has an increment command, like INCRBY for strings.",
-            "r.hincrby(key, field, amount) adds amount to one field inside Redis (creating it at 0) and returns "
-            "the new value as an int.",
-            'return r.hincrby(f"user:{user_id}", "points", points)',
+)
+
+
+EXERCISES = [SAVE_USER, LOAD_USER, ADD_POINTS]
+
+
+QUIZZES = [
+    Quiz(
+        id="hashes.quiz_json_vs_hash",
+        question=(
+            "Your profile cache stores each user as JSON text. Two requests update different fields of the same user at"
+            " the same time. What can happen?"
         ),
-        mutants=(
-            Mutant(_hget_then_hset, "lost an update"),
-            Mutant(_returns_text_total, "returned the text '15'"),
-            Mutant(_always_one, "it should be '15'"),
-            Mutant(_separate_counter_key, "Your code wrote ['user:1:points'] instead"),
-            Mutant(_rewrites_the_hash, "are gone"),
-            Mutant(_hincrby_then_hget, "HINCRBY already replies with the new total"),
+        options=(
+            "Nothing: Redis runs one command at a time",
+            "One update can overwrite the other, because each request writes the whole JSON text back",
+            "Redis raises a WRONGTYPE error",
+        ),
+        answer=1,
+        explanation=(
+            "Each request reads the whole text, changes its field and writes the whole text back: the last writer wins."
+            " With a hash, each request would HSET only its own field."
         ),
     ),
 ]

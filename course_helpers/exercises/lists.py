@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis
-
 from .._exercise import Exercise, Mutant
+from .._probes import call_with_crash_after
+from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 from .._wire import format_command
 
@@ -142,6 +142,33 @@ def check_recent_items(t: Trial) -> str:
     return "push_recent keeps each history newest first and never longer than its limit."
 
 
+RECENT_ITEMS = Exercise(
+    id="lists.recent_items",
+    title="A capped list of recently viewed items",
+    signature="push_recent(r, user_id: str, item: str, limit: int = 5) -> None",
+    task="Record that user_id viewed item: keep recent:<user_id> newest first, with at most limit entries "
+    "(the oldest fall off). Repeats are allowed: an item viewed twice appears twice.",
+    checker=check_recent_items,
+    reference=push_recent,
+    hints=(
+        "Two list commands do it: one adds the item at the front, one cuts the list down to size.",
+        "LPUSH adds at the left end (index 0). LTRIM key start stop keeps only indexes start to stop, and "
+        "stop is inclusive: to keep limit items, keep 0 to limit - 1.",
+        'key = f"recent:{user_id}"; r.lpush(key, item); r.ltrim(key, 0, limit - 1) (a pipeline sends both '
+        "in one round trip).",
+    ),
+    mutants=(
+        Mutant(_appends_at_tail, "oldest first"),
+        Mutant(_no_cap, "It should hold at most 5"),
+        Mutant(_trim_off_by_one, "end index is inclusive"),
+        Mutant(_trims_before_pushing, "trims before it pushes"),
+        Mutant(_fixed_limit, "ignores the limit argument"),
+        Mutant(_no_repeats, "repeats are allowed"),
+        Mutant(_recent_wrong_key, "wrote ['recent:user:ada'] instead"),
+    ),
+)
+
+
 # -- lists.next_task ------------------------------------------------------------------------------------
 def next_task(r, queue, timeout):
     popped = r.brpop(queue, timeout=timeout)
@@ -255,6 +282,32 @@ def check_next_task(t: Trial) -> str:
     return "next_task serves the oldest task first, waits for new ones, and gives up after the timeout."
 
 
+NEXT_TASK = Exercise(
+    id="lists.next_task",
+    title="A worker that waits for the next task",
+    signature="next_task(r, queue: str, timeout: int) -> str | None",
+    task="Producers LPUSH tasks onto the list queue. Return the task that has waited longest; when the queue "
+    "is empty, wait up to timeout seconds for one to arrive (waiting in the server, not polling), and return "
+    "None if none does.",
+    checker=check_next_task,
+    reference=next_task,
+    hints=(
+        "LPUSH adds at the left, so the oldest task is at the right end. A blocking pop waits for an "
+        "element instead of returning None at once.",
+        "r.brpop(queue, timeout=timeout) pops from the right, waiting up to timeout seconds. It returns a "
+        "(list name, value) pair, or None when the timeout passes.",
+        "popped = r.brpop(queue, timeout=timeout); return None if popped is None else popped[1]",
+    ),
+    mutants=(
+        Mutant(_newest_first, "the newest task"),
+        Mutant(_does_not_wait, "pushed 'report:1' 0.1 s into the call"),
+        Mutant(_waits_forever, "A timeout of 0 means wait forever"),
+        Mutant(_returns_pair, "a (list name, value) pair"),
+        Mutant(_polls_until_the_deadline, "Use BRPOP: it waits in the server"),
+    ),
+)
+
+
 # -- lists.claim_task ------------------------------------------------------------------------------------
 def claim_task(r, queue, processing):
     return r.lmove(queue, processing, "RIGHT", "LEFT")
@@ -321,96 +374,77 @@ def check_claim_task(t: Trial) -> str:
 
     # The network drops right after the learner takes the task off the queue.
     t.admin.lpush("queue:crash", "job:9")
-    cut = t.cut_connection_after(["RPOP", "LPOP", "LMPOP"])
-    got, error = t.try_call("queue:crash", "processing:crash", expected=(redis.ConnectionError,))
-    if cut["fired"]:
-        where = t.admin.lrange("queue:crash", 0, -1) + t.admin.lrange("processing:crash", 0, -1)
-        if "job:9" not in where:
-            t.fail(
-                f"During {t.last_call} the network dropped right after your code popped 'job:9' (the check "
-                "simulated it), so the push onto processing:crash never happened and job:9 is now in neither list: "
-                "it is lost. Popping and pushing are two commands; LMOVE (or RPOPLPUSH) moves the task from one "
-                "list to the other in a single step, so it is always in one of them."
-            )
-    elif error is not None:
-        raise error
-    else:
+    crashed, got = call_with_crash_after(t, ["RPOP", "LPOP", "LMPOP"], "queue:crash", "processing:crash")
+    where = t.admin.lrange("queue:crash", 0, -1) + t.admin.lrange("processing:crash", 0, -1)
+    if crashed and "job:9" not in where:
+        t.fail(
+            f"During {t.last_call} the network dropped right after your code popped 'job:9' (the check "
+            "simulated it), so the push onto processing:crash never happened and job:9 is now in neither list: "
+            "it is lost. Popping and pushing are two commands; LMOVE (or RPOPLPUSH) moves the task from one "
+            "list to the other in a single step, so it is always in one of them."
+        )
+    if not crashed:
         t.expect_equal(got, "job:9", f"{t.last_call}")
         t.expect_equal(t.admin.lrange("processing:crash", 0, -1), ["job:9"], "LRANGE processing:crash 0 -1")
     return "claim_task moves the oldest task to the processing list in one step, so no task is ever lost."
 
 
-EXERCISES = [
-    Exercise(
-        id="lists.recent_items",
-        title="A capped list of recently viewed items",
-        signature="push_recent(r, user_id: str, item: str, limit: int = 5) -> None",
-        task="Record that user_id viewed item: keep recent:<user_id> newest first, with at most limit entries "
-        "(the oldest fall off). Repeats are allowed: an item viewed twice appears twice.",
-        checker=check_recent_items,
-        reference=push_recent,
-        hints=(
-            "Two list commands do it: one adds the item at the front, one cuts the list down to size.",
-            "LPUSH adds at the left end (index 0). LTRIM key start stop keeps only indexes start to stop, and "
-            "stop is inclusive: to keep limit items, keep 0 to limit - 1.",
-            'key = f"recent:{user_id}"; r.lpush(key, item); r.ltrim(key, 0, limit - 1) (a pipeline sends both '
-            "in one round trip).",
+CLAIM_TASK = Exercise(
+    id="lists.claim_task",
+    title="Claim a task without ever losing it",
+    signature="claim_task(r, queue: str, processing: str) -> str | None",
+    task="Producers LPUSH tasks onto queue. Move the oldest task from queue to the left end (head) of the "
+    "list processing in one atomic step, and return it; return None (and change nothing) when queue is empty.",
+    checker=check_claim_task,
+    reference=claim_task,
+    hints=(
+        "If a worker pops a task and then crashes before it records it anywhere, the task is gone. One Redis "
+        "command pops from one list and pushes onto another, atomically.",
+        "r.lmove(source, destination, src, dest) with src and dest each 'LEFT' or 'RIGHT' returns the element "
+        "it moved, or None when source is empty (RPOPLPUSH is the older spelling of RIGHT LEFT).",
+        'return r.lmove(queue, processing, "RIGHT", "LEFT")',
+    ),
+    mutants=(
+        Mutant(_pop_then_push, "it is lost"),
+        Mutant(_claims_newest, "the newest job"),
+        Mutant(_appends_to_processing, "appended at its right end"),
+        Mutant(_forgets_return_task, "returned None"),
+        Mutant(_pushes_none, "NoneType", status="error"),
+    ),
+)
+
+
+EXERCISES = [RECENT_ITEMS, NEXT_TASK, CLAIM_TASK]
+
+
+QUIZZES = [
+    Quiz(
+        id="lists.quiz_fifo",
+        question=(
+            "Producers LPUSH jobs onto queue:jobs. Which call gives a worker the job that has waited longest, waiting "
+            "up to 5 s for one?"
         ),
-        mutants=(
-            Mutant(_appends_at_tail, "oldest first"),
-            Mutant(_no_cap, "It should hold at most 5"),
-            Mutant(_trim_off_by_one, "end index is inclusive"),
-            Mutant(_trims_before_pushing, "trims before it pushes"),
-            Mutant(_fixed_limit, "ignores the limit argument"),
-            Mutant(_no_repeats, "repeats are allowed"),
-            Mutant(_recent_wrong_key, "wrote ['recent:user:ada'] instead"),
+        options=(
+            "r.blpop('queue:jobs', timeout=5)",
+            "r.brpop('queue:jobs', timeout=5)",
+            "r.brpop('queue:jobs', timeout=0)",
+        ),
+        answer=1,
+        explanation=(
+            "LPUSH adds at the left, so the oldest job is at the right end: BRPOP. A timeout of 0 means wait forever on"
+            " the server, but the course client (redis-py's default socket_timeout=5) would raise TimeoutError after 5 "
+            "s. Remember that the reply is a (list name, value) pair."
         ),
     ),
-    Exercise(
-        id="lists.next_task",
-        title="A worker that waits for the next task",
-        signature="next_task(r, queue: str, timeout: int) -> str | None",
-        task="Producers LPUSH tasks onto the list queue. Return the task that has waited longest; when the queue "
-        "is empty, wait up to timeout seconds for one to arrive (waiting in the server, not polling), and return "
-        "None if none does.",
-        checker=check_next_task,
-        reference=next_task,
-        hints=(
-            "LPUSH adds at the left, so the oldest task is at the right end. A blocking pop waits for an "
-            "element instead of returning None at once.",
-            "r.brpop(queue, timeout=timeout) pops from the right, waiting up to timeout seconds. It returns a "
-            "(list name, value) pair, or None when the timeout passes.",
-            "popped = r.brpop(queue, timeout=timeout); return None if popped is None else popped[1]",
+    Quiz(
+        id="lists.quiz_ltrim",
+        question="After LPUSH, which LTRIM keeps exactly the 10 newest items?",
+        options=(
+            "LTRIM key 0 10",
+            "LTRIM key 0 9",
+            "LTRIM key 1 10",
         ),
-        mutants=(
-            Mutant(_newest_first, "the newest task"),
-            Mutant(_does_not_wait, "pushed 'report:1' 0.1 s into the call"),
-            Mutant(_waits_forever, "A timeout of 0 means wait forever"),
-            Mutant(_returns_pair, "a (list name, value) pair"),
-            Mutant(_polls_until_the_deadline, "Use BRPOP: it waits in the server"),
-        ),
-    ),
-    Exercise(
-        id="lists.claim_task",
-        title="Claim a task without ever losing it",
-        signature="claim_task(r, queue: str, processing: str) -> str | None",
-        task="Producers LPUSH tasks onto queue. Move the oldest task from queue to the left end (head) of the "
-        "list processing in one atomic step, and return it; return None (and change nothing) when queue is empty.",
-        checker=check_claim_task,
-        reference=claim_task,
-        hints=(
-            "If a worker pops a task and then crashes before it records it anywhere, the task is gone. One Redis "
-            "command pops from one list and pushes onto another, atomically.",
-            "r.lmove(source, destination, src, dest) with src and dest each 'LEFT' or 'RIGHT' returns the element "
-            "it moved, or None when source is empty (RPOPLPUSH is the older spelling of RIGHT LEFT).",
-            'return r.lmove(queue, processing, "RIGHT", "LEFT")',
-        ),
-        mutants=(
-            Mutant(_pop_then_push, "it is lost"),
-            Mutant(_claims_newest, "the newest job"),
-            Mutant(_appends_to_processing, "appended at its right end"),
-            Mutant(_forgets_return_task, "returned None"),
-            Mutant(_pushes_none, "NoneType", status="error"),
-        ),
+        answer=1,
+        explanation="Both indexes are inclusive: 0..9 is ten elements. 0..10 keeps eleven.",
     ),
 ]

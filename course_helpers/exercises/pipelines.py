@@ -7,6 +7,7 @@ import math
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._quiz import Quiz
 from .._trial import Trial
 from .._wire import Command
 
@@ -101,6 +102,28 @@ def check_bulk_load(t: Trial) -> str:
     return "bulk_load writes any number of items in a single round trip (and copes with an empty dict)."
 
 
+BULK_LOAD = Exercise(
+    id="pipelines.bulk_load",
+    title="Load many keys in one round trip",
+    signature="bulk_load(r, items: dict[str, str]) -> None",
+    task="Write every key → value of items as a string, in a single round trip (an empty dict sends nothing).",
+    checker=check_bulk_load,
+    reference=bulk_load,
+    hints=(
+        "A loop of r.set(...) waits for the network once per item. Either queue the SETs on "
+        "pipe = r.pipeline() and call pipe.execute() once, or use one command that sets many keys.",
+        "MSET sets many keys at once: r.mset(items) takes the dict as it is.",
+        "MSET with no pairs is an error in Redis: `if not items: return` first.",
+    ),
+    mutants=(
+        Mutant(_one_set_per_item, "one per item"),
+        Mutant(_execute_inside_loop, "execute() ran once per item"),
+        Mutant(_skips_last_item, "1 of the 50 keys are missing"),
+        Mutant(_mset_without_empty_guard, "MSET needs at least one key-value pair"),
+    ),
+)
+
+
 # -- pipelines.get_many -------------------------------------------------------------------------------------
 def get_many(r, keys):
     if not keys:
@@ -185,6 +208,29 @@ def check_get_many(t: Trial) -> str:
         )
     t.expect_equal(result, [], "get_many(r, [])")
     return "get_many returns every value in the order of keys, None for the missing, in one round trip."
+
+
+GET_MANY = Exercise(
+    id="pipelines.get_many",
+    title="Read many keys in one round trip",
+    signature="get_many(r, keys: list[str]) -> list[str | None]",
+    task="Return the values of keys as a list, in the order of keys, None where a key is missing, using a "
+    "single round trip. An empty keys list gives [].",
+    checker=check_get_many,
+    reference=get_many,
+    hints=(
+        "One GET per key costs one round trip each. MGET reads many keys in one command.",
+        "r.mget(keys) returns a list in the order of keys, with None for the missing ones: exactly the answer.",
+        "MGET with no keys is an error in Redis: `if not keys: return []` first.",
+    ),
+    mutants=(
+        Mutant(_one_get_per_key, "one GET per key"),
+        Mutant(_returns_dict, "returned a dict"),
+        Mutant(_skips_missing, "Keep None where a key is missing"),
+        Mutant(_sorted_keys, "wrong order"),
+        Mutant(_mget_without_empty_guard, "sent MGET with no keys"),
+    ),
+)
 
 
 # -- pipelines.delete_in_chunks --------------------------------------------------------------------------
@@ -315,70 +361,64 @@ def check_delete_in_chunks(t: Trial) -> str:
     return "delete_in_chunks deletes any number of keys, at most chunk_size per round trip, and counts them."
 
 
-EXERCISES = [
-    Exercise(
-        id="pipelines.bulk_load",
-        title="Load many keys in one round trip",
-        signature="bulk_load(r, items: dict[str, str]) -> None",
-        task="Write every key → value of items as a string, in a single round trip (an empty dict sends nothing).",
-        checker=check_bulk_load,
-        reference=bulk_load,
-        hints=(
-            "A loop of r.set(...) waits for the network once per item. Either queue the SETs on "
-            "pipe = r.pipeline() and call pipe.execute() once, or use one command that sets many keys.",
-            "MSET sets many keys at once: r.mset(items) takes the dict as it is.",
-            "MSET with no pairs is an error in Redis: `if not items: return` first.",
+DELETE_IN_CHUNKS = Exercise(
+    id="pipelines.delete_in_chunks",
+    title="Delete a huge list of keys in chunks",
+    signature="delete_in_chunks(r, keys: list[str], chunk_size: int = 100) -> int",
+    task="Delete every key in keys, sending at most chunk_size keys per round trip (and no more round trips "
+    "than that needs), and return how many keys were actually deleted.",
+    checker=check_delete_in_chunks,
+    reference=delete_in_chunks,
+    hints=(
+        "range(0, len(keys), chunk_size) gives the start of every chunk; keys[start:start + chunk_size] is the chunk.",
+        "r.delete(*chunk) (or r.unlink(*chunk)) deletes a whole chunk in one command and returns how many of "
+        "its keys existed.",
+        "Add up those replies. With an empty keys list, the loop does not run and you return 0.",
+    ),
+    mutants=(
+        Mutant(_one_delete_per_key, "round trips"),
+        Mutant(_everything_at_once, "more than chunk_size=100"),
+        Mutant(_drops_last_chunk, "the loop stops before the last chunk"),
+        Mutant(_counts_requested_keys, "did not exist"),
+        Mutant(_returns_chunk_count, "the number of chunks"),
+        Mutant(_ignores_chunk_size, "use the chunk_size argument"),
+    ),
+)
+
+
+EXERCISES = [BULK_LOAD, GET_MANY, DELETE_IN_CHUNKS]
+
+
+QUIZZES = [
+    Quiz(
+        id="pipelines.quiz_many_hashes",
+        question="You must read 1,000 hashes with HGETALL as fast as possible. What do you use?",
+        options=(
+            "MGET with the 1,000 keys",
+            "A pipeline with 1,000 HGETALL commands, executed once",
+            "A MULTI/EXEC transaction, because transactions are faster",
+            "A loop of HGETALL: Redis is fast enough",
         ),
-        mutants=(
-            Mutant(_one_set_per_item, "one per item"),
-            Mutant(_execute_inside_loop, "execute() ran once per item"),
-            Mutant(_skips_last_item, "1 of the 50 keys are missing"),
-            Mutant(_mset_without_empty_guard, "MSET needs at least one key-value pair"),
+        answer=1,
+        explanation=(
+            "MGET reads only string keys. A pipeline batches any commands into one round trip; a transaction would also"
+            " work but adds guarantees (and MULTI/EXEC) you do not need for reading."
         ),
     ),
-    Exercise(
-        id="pipelines.get_many",
-        title="Read many keys in one round trip",
-        signature="get_many(r, keys: list[str]) -> list[str | None]",
-        task="Return the values of keys as a list, in the order of keys, None where a key is missing, using a "
-        "single round trip. An empty keys list gives [].",
-        checker=check_get_many,
-        reference=get_many,
-        hints=(
-            "One GET per key costs one round trip each. MGET reads many keys in one command.",
-            "r.mget(keys) returns a list in the order of keys, with None for the missing ones: exactly the answer.",
-            "MGET with no keys is an error in Redis: `if not keys: return []` first.",
+    Quiz(
+        id="pipelines.quiz_not_atomic",
+        question=(
+            "A pipeline made with r.pipeline(transaction=False) holds SET a 1 and SET b 1. Can another client see a == "
+            "1 while b is still unset?"
         ),
-        mutants=(
-            Mutant(_one_get_per_key, "one GET per key"),
-            Mutant(_returns_dict, "returned a dict"),
-            Mutant(_skips_missing, "Keep None where a key is missing"),
-            Mutant(_sorted_keys, "wrong order"),
-            Mutant(_mget_without_empty_guard, "sent MGET with no keys"),
+        options=(
+            "No: a pipeline is atomic",
+            "Yes: without MULTI/EXEC Redis does not promise to run them together",
         ),
-    ),
-    Exercise(
-        id="pipelines.delete_in_chunks",
-        title="Delete a huge list of keys in chunks",
-        signature="delete_in_chunks(r, keys: list[str], chunk_size: int = 100) -> int",
-        task="Delete every key in keys, sending at most chunk_size keys per round trip (and no more round trips "
-        "than that needs), and return how many keys were actually deleted.",
-        checker=check_delete_in_chunks,
-        reference=delete_in_chunks,
-        hints=(
-            "range(0, len(keys), chunk_size) gives the start of every chunk; keys[start:start + chunk_size] is "
-            "the chunk.",
-            "r.delete(*chunk) (or r.unlink(*chunk)) deletes a whole chunk in one command and returns how many of "
-            "its keys existed.",
-            "Add up those replies. With an empty keys list, the loop does not run and you return 0.",
-        ),
-        mutants=(
-            Mutant(_one_delete_per_key, "round trips"),
-            Mutant(_everything_at_once, "more than chunk_size=100"),
-            Mutant(_drops_last_chunk, "the loop stops before the last chunk"),
-            Mutant(_counts_requested_keys, "did not exist"),
-            Mutant(_returns_chunk_count, "the number of chunks"),
-            Mutant(_ignores_chunk_size, "use the chunk_size argument"),
+        answer=1,
+        explanation=(
+            "A plain pipeline only saves round trips. Use r.pipeline() (MULTI/EXEC), MSET, or a script when the batch "
+            "must appear all at once."
         ),
     ),
 ]

@@ -11,6 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "11-pubsub"
@@ -291,6 +292,36 @@ def check_collect_messages(t: Trial) -> str:
     )
 
 
+COLLECT_MESSAGES = Exercise(
+    id="pubsub.collect_messages",
+    title="Collect messages within a deadline",
+    signature="collect_messages(r, channel: str, count: int, timeout: float) -> list[str]",
+    task="Subscribe to channel and return the data of the first count messages published after subscribing, "
+    "waiting at most timeout seconds in all (return what arrived if fewer). Subscription confirmations are "
+    "not messages. Unsubscribe before returning.",
+    checker=check_collect_messages,
+    reference=collect_messages,
+    hints=(
+        "pubsub = r.pubsub(ignore_subscribe_messages=True); pubsub.subscribe(channel). Then loop on "
+        "pubsub.get_message(timeout=...), which returns None when nothing arrived in time.",
+        "One deadline for the whole call: deadline = time.monotonic() + timeout before the loop, and each "
+        "wait is get_message(timeout=deadline - time.monotonic()). Stop at count messages or at the deadline.",
+        "Keep message['data'] of messages whose type is 'message', and put pubsub.unsubscribe() and "
+        "pubsub.close() in a finally block so they run however the loop ends.",
+    ),
+    mutants=(
+        Mutant(_includes_confirmation, "subscribe confirmation"),
+        Mutant(_returns_message_dicts, "message['data']"),
+        Mutant(_ignores_count, "stop as soon as count"),
+        Mutant(_never_unsubscribes, "was still subscribed to news"),
+        Mutant(_listens_forever, "block until the next message"),
+        Mutant(_timeout_per_message, "is for the whole call"),
+        Mutant(_gives_up_at_first_none, "gave up after"),
+        Mutant(_sleeps_then_drains, "is not the end of the stream"),
+    ),
+)
+
+
 # -- pubsub.collect_pattern ----------------------------------------------------------------------------
 def collect_pattern(r, pattern, count, timeout):
     pubsub = r.pubsub(ignore_subscribe_messages=True)
@@ -415,6 +446,32 @@ def check_collect_pattern(t: Trial) -> str:
     finally:
         _close_all(kept)
     return "collect_pattern receives every matching channel, reports the real channel names, and punsubscribes."
+
+
+COLLECT_PATTERN = Exercise(
+    id="pubsub.collect_pattern",
+    title="Subscribe to a pattern",
+    signature="collect_pattern(r, pattern: str, count: int, timeout: float) -> list[tuple[str, str]]",
+    task="Subscribe to the glob pattern (e.g. 'orders:*') and return (channel, data) for the first count "
+    "messages published on matching channels, waiting at most timeout seconds in all. Drop the pattern "
+    "subscription before returning.",
+    checker=check_collect_pattern,
+    reference=collect_pattern,
+    hints=(
+        "pubsub.psubscribe(pattern) subscribes to every channel that matches; messages then arrive with "
+        "type 'pmessage'.",
+        "A pmessage has 'pattern' (what you subscribed with), 'channel' (where it was published) and 'data'.",
+        "Loop on get_message(timeout=deadline - time.monotonic()) as in collect_messages, and finish with "
+        "pubsub.punsubscribe() (unsubscribe() only drops channels) and pubsub.close().",
+    ),
+    mutants=(
+        Mutant(_subscribes_literally, "literally named"),
+        Mutant(_keeps_type_message_only, "'pmessage'"),
+        Mutant(_returns_pattern_not_channel, "message['channel']"),
+        Mutant(_unsubscribe_keeps_the_pattern, "punsubscribe"),
+        Mutant(_includes_psubscribe_confirmation, "subscription confirmations"),
+    ),
+)
 
 
 # -- pubsub.announce -----------------------------------------------------------------------------------
@@ -568,83 +625,63 @@ def check_announce(t: Trial) -> str:
     return "announce publishes live, appends to a capped history, in one round trip, and returns the receivers."
 
 
-EXERCISES = [
-    Exercise(
-        id="pubsub.collect_messages",
-        title="Collect messages within a deadline",
-        signature="collect_messages(r, channel: str, count: int, timeout: float) -> list[str]",
-        task="Subscribe to channel and return the data of the first count messages published after subscribing, "
-        "waiting at most timeout seconds in all (return what arrived if fewer). Subscription confirmations are "
-        "not messages. Unsubscribe before returning.",
-        checker=check_collect_messages,
-        reference=collect_messages,
-        hints=(
-            "pubsub = r.pubsub(ignore_subscribe_messages=True); pubsub.subscribe(channel). Then loop on "
-            "pubsub.get_message(timeout=...), which returns None when nothing arrived in time.",
-            "One deadline for the whole call: deadline = time.monotonic() + timeout before the loop, and each "
-            "wait is get_message(timeout=deadline - time.monotonic()). Stop at count messages or at the deadline.",
-            "Keep message['data'] of messages whose type is 'message', and put pubsub.unsubscribe() and "
-            "pubsub.close() in a finally block so they run however the loop ends.",
+ANNOUNCE = Exercise(
+    id="pubsub.announce",
+    title="Live and durable: publish and keep a capped history",
+    signature="announce(r, room: str, text: str, keep: int = 50) -> int",
+    task="Publish text on the channel chat:<room> for the clients listening now, and append it to the list "
+    "chat:<room>:history (newest at the end) keeping only the newest keep messages, all in one round trip. "
+    "Return how many subscribers received it.",
+    checker=check_announce,
+    reference=announce,
+    hints=(
+        "Three commands: PUBLISH chat:<room> text, RPUSH chat:<room>:history text, LTRIM with a range that "
+        "keeps the last keep items.",
+        "LTRIM key -keep -1 keeps the last keep items. Queue the three commands on r.pipeline() and call "
+        "execute() once: one round trip.",
+        "execute() returns one reply per command, in order; PUBLISH's reply (the first) is the number of "
+        "subscribers that received the message.",
+    ),
+    mutants=(
+        Mutant(_publish_only, "pub/sub keeps nothing"),
+        Mutant(_no_cap, "grows without limit"),
+        Mutant(_keeps_one_too_many, "check the LTRIM range"),
+        Mutant(_three_round_trips, "round trips"),
+        Mutant(_newest_first, "the newest message is first"),
+        Mutant(_returns_pipeline_replies, "list of pipeline replies"),
+    ),
+)
+
+
+EXERCISES = [COLLECT_MESSAGES, COLLECT_PATTERN, ANNOUNCE]
+
+
+QUIZZES = [
+    Quiz(
+        id="pubsub.quiz_fire_and_forget",
+        question=(
+            "Your subscriber restarts and is away for 2 seconds while 50 messages are published on its channel. What "
+            "happens to them?"
         ),
-        mutants=(
-            Mutant(_includes_confirmation, "subscribe confirmation"),
-            Mutant(_returns_message_dicts, "message['data']"),
-            Mutant(_ignores_count, "stop as soon as count"),
-            Mutant(_never_unsubscribes, "was still subscribed to news"),
-            Mutant(_listens_forever, "block until the next message"),
-            Mutant(_timeout_per_message, "is for the whole call"),
-            Mutant(_gives_up_at_first_none, "gave up after"),
-            Mutant(_sleeps_then_drains, "is not the end of the stream"),
+        options=(
+            "Redis keeps them and delivers them when the subscriber is back",
+            "They are lost for that subscriber: Pub/Sub keeps nothing",
+            "PUBLISH raises an error because nobody is listening",
+        ),
+        answer=1,
+        explanation=(
+            "Pub/Sub delivers only to the subscribers connected at that moment; PUBLISH just returns 0. Use a list or a"
+            " stream (or both, next to Pub/Sub) when messages must survive."
         ),
     ),
-    Exercise(
-        id="pubsub.collect_pattern",
-        title="Subscribe to a pattern",
-        signature="collect_pattern(r, pattern: str, count: int, timeout: float) -> list[tuple[str, str]]",
-        task="Subscribe to the glob pattern (e.g. 'orders:*') and return (channel, data) for the first count "
-        "messages published on matching channels, waiting at most timeout seconds in all. Drop the pattern "
-        "subscription before returning.",
-        checker=check_collect_pattern,
-        reference=collect_pattern,
-        hints=(
-            "pubsub.psubscribe(pattern) subscribes to every channel that matches; messages then arrive with "
-            "type 'pmessage'.",
-            "A pmessage has 'pattern' (what you subscribed with), 'channel' (where it was published) and 'data'.",
-            "Loop on get_message(timeout=deadline - time.monotonic()) as in collect_messages, and finish with "
-            "pubsub.punsubscribe() (unsubscribe() only drops channels) and pubsub.close().",
+    Quiz(
+        id="pubsub.quiz_punsubscribe",
+        question=("A program called psubscribe('orders:*') and later unsubscribe(). Does it still receive orders:eu?"),
+        options=(
+            "No, unsubscribe() ends every subscription",
+            "Yes: unsubscribe() only ends SUBSCRIBE channels",
         ),
-        mutants=(
-            Mutant(_subscribes_literally, "literally named"),
-            Mutant(_keeps_type_message_only, "'pmessage'"),
-            Mutant(_returns_pattern_not_channel, "message['channel']"),
-            Mutant(_unsubscribe_keeps_the_pattern, "punsubscribe"),
-            Mutant(_includes_psubscribe_confirmation, "subscription confirmations"),
-        ),
-    ),
-    Exercise(
-        id="pubsub.announce",
-        title="Live and durable: publish and keep a capped history",
-        signature="announce(r, room: str, text: str, keep: int = 50) -> int",
-        task="Publish text on the channel chat:<room> for the clients listening now, and append it to the list "
-        "chat:<room>:history (newest at the end) keeping only the newest keep messages, all in one round trip. "
-        "Return how many subscribers received it.",
-        checker=check_announce,
-        reference=announce,
-        hints=(
-            "Three commands: PUBLISH chat:<room> text, RPUSH chat:<room>:history text, LTRIM with a range that "
-            "keeps the last keep items.",
-            "LTRIM key -keep -1 keeps the last keep items. Queue the three commands on r.pipeline() and call "
-            "execute() once: one round trip.",
-            "execute() returns one reply per command, in order; PUBLISH's reply (the first) is the number of "
-            "subscribers that received the message.",
-        ),
-        mutants=(
-            Mutant(_publish_only, "pub/sub keeps nothing"),
-            Mutant(_no_cap, "grows without limit"),
-            Mutant(_keeps_one_too_many, "check the LTRIM range"),
-            Mutant(_three_round_trips, "round trips"),
-            Mutant(_newest_first, "the newest message is first"),
-            Mutant(_returns_pipeline_replies, "list of pipeline replies"),
-        ),
+        answer=1,
+        explanation="Pattern subscriptions end with punsubscribe(), or with close(), which ends the connection.",
     ),
 ]

@@ -7,6 +7,8 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import refuse_none, refuse_other_types
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "05-sets"
@@ -40,16 +42,14 @@ def _keys_read(t: Trial) -> list[str]:
 
 def _expect_a_set(t: Trial, result: Any, expected: set[str]) -> None:
     """Fail unless result is a set (or frozenset); lists and None get their own message."""
-    if result is None:
-        t.fail(f"{t.last_call} returned None: return the set of tags, e.g. the set that r.sinter(...) gives back.")
+    refuse_none(t, result, "return the set of tags, e.g. the set that r.sinter(...) gives back.")
     if isinstance(result, (list, tuple)):
         t.fail(
             f"{t.last_call} returned a {type(result).__name__} {result!r:.80}, but the exercise asks for a set "
             f"(expected {_shown(expected)}): a set has no order and no duplicates, which is what a group of tags "
             "is. r.sinter(...) already returns a set; if you built a list, wrap it in set(...)."
         )
-    if not isinstance(result, (set, frozenset)):
-        t.fail(f"{t.last_call} returned {type(result).__name__} {result!r:.60}; it should return a set of str.")
+    refuse_other_types(t, result, (set, frozenset), "it should return a set of str.")
 
 
 # -- sets.common_tags ----------------------------------------------------------------------------------
@@ -139,6 +139,29 @@ def check_common_tags(t: Trial) -> str:
         "common_tags returns the intersection as a set, whichever post comes first, and an empty set when a post "
         "has no tags."
     )
+
+
+COMMON_TAGS = Exercise(
+    id="sets.common_tags",
+    title="Tags two posts have in common",
+    signature="common_tags(r, post_a: str, post_b: str) -> set[str]",
+    task="Return the set of tags found in both tags:post:{post_a} and tags:post:{post_b} (an empty set when "
+    "either post has no tags).",
+    checker=check_common_tags,
+    reference=common_tags,
+    hints=(
+        "Tags in both sets are the intersection of the two sets.",
+        'The intersection command is SINTER; build each key with an f-string such as f"tags:post:{post_a}".',
+        'return r.sinter(f"tags:post:{post_a}", f"tags:post:{post_b}")  (it already returns a set)',
+    ),
+    mutants=(
+        Mutant(_union, "That is the union (SUNION)"),
+        Mutant(_returns_a_list, "returned a list"),
+        Mutant(_first_post_only, "every tag of post 101 only"),
+        Mutant(_wrong_key, "which do not exist"),
+        Mutant(_stores_into_tmp, "left the key(s) ['tmp'] behind"),
+    ),
+)
 
 
 # -- sets.record_visitor -------------------------------------------------------------------------------
@@ -312,6 +335,37 @@ def check_record_visitor(t: Trial) -> str:
     )
 
 
+RECORD_VISITOR = Exercise(
+    id="sets.record_visitor",
+    title="Unique visitors per page per day",
+    signature="record_visitor(r, page: str, day: str, visitor: str) -> int",
+    task="Record that visitor saw page on day in the set visitors:{page}:{day}; refresh the expiry on every "
+    "visit, so that the set expires 7 days (604800 s) after its last visit; and return how many different "
+    "visitors it holds, counted by Redis (without downloading the members).",
+    checker=check_record_visitor,
+    reference=record_visitor,
+    hints=(
+        "A set keeps each member once, so adding a visitor who came before changes nothing. Three commands: "
+        "add, set the expiry, count.",
+        "SADD adds, EXPIRE sets a time to live in seconds (run it after SADD, so that the key exists, and on "
+        "every visit, so that the week counts from the last one), SCARD returns the number of members.",
+        'key = f"visitors:{page}:{day}"; r.sadd(key, visitor); r.expire(key, 7 * 24 * 3600); return r.scard(key)',
+    ),
+    mutants=(
+        Mutant(_counts_visits_in_a_list, "is a list, not a set"),
+        Mutant(_returns_what_sadd_returns, "SCARD gives the size"),
+        Mutant(_downloads_every_member, "let Redis count with SCARD"),
+        Mutant(_never_expires, "has no expiry"),
+        Mutant(_expiry_in_milliseconds, "read as milliseconds"),
+        Mutant(_expires_before_adding, "EXPIRE on a missing key does nothing"),
+        Mutant(_expiry_set_once_with_nx, "refresh the expiry on every visit"),
+        Mutant(_expiry_only_for_a_new_visitor, "bob, who had visited before"),
+        Mutant(_expiry_only_without_ttl, "refresh the expiry on every visit"),
+        Mutant(_expiry_only_for_a_new_set, "refresh the expiry on every visit"),
+    ),
+)
+
+
 # -- sets.suggest_friends ------------------------------------------------------------------------------
 def suggest_friends(r, user):
     friends = r.smembers(f"friends:{user}")
@@ -451,80 +505,50 @@ def check_suggest_friends(t: Trial) -> str:
     return "suggest_friends unions every friend's friends, then removes the user and their current friends."
 
 
-EXERCISES = [
-    Exercise(
-        id="sets.common_tags",
-        title="Tags two posts have in common",
-        signature="common_tags(r, post_a: str, post_b: str) -> set[str]",
-        task="Return the set of tags found in both tags:post:{post_a} and tags:post:{post_b} (an empty set when "
-        "either post has no tags).",
-        checker=check_common_tags,
-        reference=common_tags,
-        hints=(
-            "Tags in both sets are the intersection of the two sets.",
-            'The intersection command is SINTER; build each key with an f-string such as f"tags:post:{post_a}".',
-            'return r.sinter(f"tags:post:{post_a}", f"tags:post:{post_b}")  (it already returns a set)',
-        ),
-        mutants=(
-            Mutant(_union, "That is the union (SUNION)"),
-            Mutant(_returns_a_list, "returned a list"),
-            Mutant(_first_post_only, "every tag of post 101 only"),
-            Mutant(_wrong_key, "which do not exist"),
-            Mutant(_stores_into_tmp, "left the key(s) ['tmp'] behind"),
-        ),
+SUGGEST_FRIENDS = Exercise(
+    id="sets.suggest_friends",
+    title="People you may know",
+    signature="suggest_friends(r, user: str) -> set[str]",
+    task="friends:{name} is the set of name's friends. Return the friends of user's friends who are not "
+    "user and not already user's friends; an empty set for a user without friends. Leave no extra keys "
+    "behind.",
+    checker=check_suggest_friends,
+    reference=suggest_friends,
+    hints=(
+        "Three steps: read user's friends; take the union of each friend's friend set; remove the user and "
+        "the people they already know.",
+        "r.smembers(...) gives the friends; r.sunion([...]) takes a list of keys (it needs at least one, so "
+        "return set() early when there are no friends); Python sets subtract with -.",
+        'friends = r.smembers(f"friends:{user}"); if not friends: return set(); '
+        'return r.sunion([f"friends:{f}" for f in friends]) - friends - {user}',
     ),
-    Exercise(
-        id="sets.record_visitor",
-        title="Unique visitors per page per day",
-        signature="record_visitor(r, page: str, day: str, visitor: str) -> int",
-        task="Record that visitor saw page on day in the set visitors:{page}:{day}; refresh the expiry on every "
-        "visit, so that the set expires 7 days (604800 s) after its last visit; and return how many different "
-        "visitors it holds, counted by Redis (without downloading the members).",
-        checker=check_record_visitor,
-        reference=record_visitor,
-        hints=(
-            "A set keeps each member once, so adding a visitor who came before changes nothing. Three commands: "
-            "add, set the expiry, count.",
-            "SADD adds, EXPIRE sets a time to live in seconds (run it after SADD, so that the key exists, and on "
-            "every visit, so that the week counts from the last one), SCARD returns the number of members.",
-            'key = f"visitors:{page}:{day}"; r.sadd(key, visitor); r.expire(key, 7 * 24 * 3600); return r.scard(key)',
-        ),
-        mutants=(
-            Mutant(_counts_visits_in_a_list, "is a list, not a set"),
-            Mutant(_returns_what_sadd_returns, "SCARD gives the size"),
-            Mutant(_downloads_every_member, "let Redis count with SCARD"),
-            Mutant(_never_expires, "has no expiry"),
-            Mutant(_expiry_in_milliseconds, "read as milliseconds"),
-            Mutant(_expires_before_adding, "EXPIRE on a missing key does nothing"),
-            Mutant(_expiry_set_once_with_nx, "refresh the expiry on every visit"),
-            Mutant(_expiry_only_for_a_new_visitor, "bob, who had visited before"),
-            Mutant(_expiry_only_without_ttl, "refresh the expiry on every visit"),
-            Mutant(_expiry_only_for_a_new_set, "refresh the expiry on every visit"),
-        ),
+    mutants=(
+        Mutant(_suggests_the_user, "Remove the user as well"),
+        Mutant(_suggests_current_friends, "already friends of ana"),
+        Mutant(_first_friend_only, "is missing"),
+        Mutant(_crashes_without_friends, "SUNION needs at least one key"),
+        Mutant(_leaves_a_scratch_key, "left the key(s) ['scratch:suggest'] behind"),
     ),
-    Exercise(
-        id="sets.suggest_friends",
-        title="People you may know",
-        signature="suggest_friends(r, user: str) -> set[str]",
-        task="friends:{name} is the set of name's friends. Return the friends of user's friends who are not "
-        "user and not already user's friends; an empty set for a user without friends. Leave no extra keys "
-        "behind.",
-        checker=check_suggest_friends,
-        reference=suggest_friends,
-        hints=(
-            "Three steps: read user's friends; take the union of each friend's friend set; remove the user and "
-            "the people they already know.",
-            "r.smembers(...) gives the friends; r.sunion([...]) takes a list of keys (it needs at least one, so "
-            "return set() early when there are no friends); Python sets subtract with -.",
-            'friends = r.smembers(f"friends:{user}"); if not friends: return set(); '
-            'return r.sunion([f"friends:{f}" for f in friends]) - friends - {user}',
+)
+
+
+EXERCISES = [COMMON_TAGS, RECORD_VISITOR, SUGGEST_FRIENDS]
+
+
+QUIZZES = [
+    Quiz(
+        id="sets.quiz_sadd_reply",
+        question="r.sadd('visitors:home:2024-05-01', 'ada') returns 0. What does that tell you?",
+        options=(
+            "The set is empty",
+            "ada was already in the set, so nothing was added",
+            "The command failed and should be retried",
+            "The set now holds 0 other visitors",
         ),
-        mutants=(
-            Mutant(_suggests_the_user, "Remove the user as well"),
-            Mutant(_suggests_current_friends, "already friends of ana"),
-            Mutant(_first_friend_only, "is missing"),
-            Mutant(_crashes_without_friends, "SUNION needs at least one key"),
-            Mutant(_leaves_a_scratch_key, "left the key(s) ['scratch:suggest'] behind"),
+        answer=1,
+        explanation=(
+            "SADD replies with the number of members it added. 0 means ada had visited already; the size of the set "
+            "comes from SCARD."
         ),
     ),
 ]

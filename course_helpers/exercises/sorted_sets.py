@@ -9,6 +9,8 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import refuse_none, refuse_other_types
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "06-sorted-sets"
@@ -75,8 +77,7 @@ def check_add_score(t: Trial) -> str:
                 f"After {t.last_call}, ada's score is {stored:g}, expected {expected_total:g} (the points so far "
                 f"added up).{replaced}"
             )
-        if total is None:
-            t.fail(f"{t.last_call} returned None: return the new total; r.zincrby(...) replies with it.")
+        refuse_none(t, total, "return the new total; r.zincrby(...) replies with it.")
         if not _is_number(total):
             t.fail(
                 f"{t.last_call} returned {type(total).__name__} {total!r}; return the new total as a number "
@@ -120,6 +121,31 @@ def check_add_score(t: Trial) -> str:
     return "add_score lets Redis add the points (ZINCRBY), so concurrent updates are never lost."
 
 
+ADD_SCORE = Exercise(
+    id="sorted_sets.add_score",
+    title="Add points to a player",
+    signature="add_score(r, board: str, player: str, points: float) -> float",
+    task="Add points to player's score on the sorted set board (a new player starts from 0) and return the "
+    "new total. Another client may be adding points at the same time: no update may be lost.",
+    checker=check_add_score,
+    reference=add_score,
+    hints=(
+        "Reading the score, adding in Python and writing it back loses points when two clients do it at "
+        "once. Redis has a command that adds to a score in one step.",
+        "ZINCRBY key increment member adds increment to member's score (creating it at 0) and replies with "
+        "the new score. In redis-py the amount comes before the member.",
+        "return r.zincrby(board, points, player)",
+    ),
+    mutants=(
+        Mutant(_replaces_the_score, "ZADD sets the score, replacing the old one"),
+        Mutant(_reads_then_writes, "the other client's points were lost"),
+        Mutant(_forgets_to_return, "returned None"),
+        Mutant(_swaps_member_and_amount, "takes the amount before the member"),
+        Mutant(_zincrby_then_zscore, "ZINCRBY already replies with the new score"),
+    ),
+)
+
+
 # -- sorted_sets.top_players ---------------------------------------------------------------------------
 def top_players(r, board, n):
     return r.zrange(board, 0, n - 1, desc=True, withscores=True)  # the end index is inclusive
@@ -155,15 +181,13 @@ def _one_round_trip_per_player(r, board, n):
 
 def _pairs(t: Trial, result: Any) -> list[tuple[Any, Any]]:
     """result as a list of (member, score) tuples, or a failure that says what shape it had instead."""
-    if result is None:
-        t.fail(f"{t.last_call} returned None: return the list of (member, score) pairs.")
+    refuse_none(t, result, "return the list of (member, score) pairs.")
     if isinstance(result, dict):
         t.fail(
             f"{t.last_call} returned a dict; return a list of (member, score) tuples, highest score first: a "
             "list keeps the order, and the order is the point of a leaderboard."
         )
-    if not isinstance(result, list):
-        t.fail(f"{t.last_call} returned {type(result).__name__} {result!r:.60}; return a list of (member, score).")
+    refuse_other_types(t, result, list, "return a list of (member, score).")
     if any(isinstance(item, str) for item in result):
         t.fail(
             f"{t.last_call} returned members without their scores ({result[:3]!r}…): pass withscores=True and "
@@ -220,6 +244,32 @@ def check_top_players(t: Trial) -> str:
         t.fail(f"{t.last_call}: expected {expected!r}, got {pairs!r:.160}.")
     t.expect_equal(t.call("empty-board", 3), [], f"{t.last_call} (a board that does not exist)")
     return "top_players returns the top n (member, score) pairs, highest first, in one round trip."
+
+
+TOP_PLAYERS = Exercise(
+    id="sorted_sets.top_players",
+    title="The top n of a leaderboard",
+    signature="top_players(r, board: str, n: int) -> list[tuple[str, float]]",
+    task="Return the n (member, score) pairs with the highest scores on board, highest first (fewer when the "
+    "board is smaller), in one round trip.",
+    checker=check_top_players,
+    reference=top_players,
+    hints=(
+        "A sorted set is kept in score order, lowest first; ask for it in reverse and take the first n.",
+        "r.zrange(board, start, end, desc=True, withscores=True) (or r.zrevrange(board, start, end, "
+        "withscores=True)); end is inclusive, so the first n are 0 to n - 1.",
+        "return r.zrange(board, 0, n - 1, desc=True, withscores=True)",
+    ),
+    mutants=(
+        Mutant(_lowest_first, "the lowest scores first"),
+        Mutant(_one_too_many, "end index is inclusive"),
+        Mutant(_one_too_few, "one short"),
+        Mutant(_skips_the_leader, "skipped the leader"),
+        Mutant(_members_only, "withscores=True"),
+        Mutant(_scores_as_text, "scores as str"),
+        Mutant(_one_round_trip_per_player, "round trips"),
+    ),
+)
 
 
 # -- sorted_sets.rank_of -------------------------------------------------------------------------------
@@ -292,6 +342,29 @@ def check_rank_of(t: Trial) -> str:
                 "callers can tell 'not ranked' from a real place."
             )
     return "rank_of counts places from 1 for the highest score and returns None for anyone not on the board."
+
+
+RANK_OF = Exercise(
+    id="sorted_sets.rank_of",
+    title="A player's place on the board",
+    signature="rank_of(r, board: str, player: str) -> int | None",
+    task="Return player's place on board counted from 1 for the highest score, or None when the player is "
+    "not on the board.",
+    checker=check_rank_of,
+    reference=rank_of,
+    hints=(
+        "Redis counts ranks from 0; there are two rank commands, one for each direction.",
+        "ZREVRANK gives the 0-based position from the highest score, and None (nil) for a missing member.",
+        "rank = r.zrevrank(board, player); return None if rank is None else rank + 1",
+    ),
+    mutants=(
+        Mutant(_counts_from_the_lowest, "ZRANK counts from the lowest score"),
+        Mutant(_counts_from_zero, "counts from 0"),
+        Mutant(_crashes_on_a_missing_player, "None + 1 fails"),
+        Mutant(_zero_for_a_missing_player, "return None"),
+        Mutant(_leader_looks_missing, "Test `rank is None` instead"),
+    ),
+)
 
 
 # -- sorted_sets.record_hit ----------------------------------------------------------------------------
@@ -418,6 +491,37 @@ def check_record_hit(t: Trial) -> str:
     return "record_hit keeps a sliding window: unique members scored by time, old hits pruned, an expiring key."
 
 
+RECORD_HIT = Exercise(
+    id="sorted_sets.record_hit",
+    title="A sliding window of recent hits",
+    signature="record_hit(r, user: str, hit_id: str, now: float, window: int) -> int",
+    task="Record a request of user at time now (seconds) in the sorted set hits:{user} (member hit_id, score "
+    "now); remove hits that are window seconds old or older; make the key expire window seconds after the "
+    "call (EXPIRE key window: now is the hit's time as the check replays it, from 2023, so use it for scores, "
+    "not for the expiry); return how many hits are in the window, this one included.",
+    checker=check_record_hit,
+    reference=record_hit,
+    hints=(
+        "Store each hit with its time as the score: then 'old hits' is a score range, and the count is the "
+        "size of the set once old hits are gone.",
+        "ZADD key {hit_id: now}; ZREMRANGEBYSCORE key -inf now-window (inclusive: a hit exactly window s old "
+        "goes); EXPIRE key window; ZCARD key.",
+        'key = f"hits:{user}"; r.zadd(key, {hit_id: now}); r.zremrangebyscore(key, "-inf", now - window); '
+        "r.expire(key, window); return r.zcard(key)",
+    ),
+    mutants=(
+        Mutant(_timestamp_as_member, "Members of a sorted set are unique"),
+        Mutant(_keeps_the_boundary_hit, "the hit from exactly 60 s ago was kept"),
+        Mutant(_counts_before_adding, "this hit was not counted"),
+        Mutant(_uses_the_clock, "score each hit with the now argument"),
+        Mutant(_never_prunes, "Nothing removes them"),
+        Mutant(_never_expires, "has no expiry"),
+        Mutant(_expiry_in_milliseconds, "was read as milliseconds"),
+        Mutant(_expireat_from_now, "a time the check replays"),
+    ),
+)
+
+
 def _window_mistake(
     t: Trial, count: int, in_window: list[str], number: int, hits: list[tuple[str, float]], window: int
 ) -> str:
@@ -464,102 +568,23 @@ def _check_window_expiry(t: Trial, key: str, window: int) -> None:
         )
 
 
-EXERCISES = [
-    Exercise(
-        id="sorted_sets.top_players",
-        title="The top n of a leaderboard",
-        signature="top_players(r, board: str, n: int) -> list[tuple[str, float]]",
-        task="Return the n (member, score) pairs with the highest scores on board, highest first (fewer when the "
-        "board is smaller), in one round trip.",
-        checker=check_top_players,
-        reference=top_players,
-        hints=(
-            "A sorted set is kept in score order, lowest first; ask for it in reverse and take the first n.",
-            "r.zrange(board, start, end, desc=True, withscores=True) (or r.zrevrange(board, start, end, "
-            "withscores=True)); end is inclusive, so the first n are 0 to n - 1.",
-            "return r.zrange(board, 0, n - 1, desc=True, withscores=True)",
+EXERCISES = [TOP_PLAYERS, RANK_OF, ADD_SCORE, RECORD_HIT]
+
+
+QUIZZES = [
+    Quiz(
+        id="sorted_sets.quiz_top_ten",
+        question="You want the 10 highest scores on 'board', highest first. Which call?",
+        options=(
+            "r.zrange('board', 0, 10, desc=True, withscores=True)",
+            "r.zrange('board', 0, 9, desc=True, withscores=True)",
+            "r.zrange('board', 1, 10, desc=True, withscores=True)",
+            "r.zrange('board', -10, -1, withscores=True)",
         ),
-        mutants=(
-            Mutant(_lowest_first, "the lowest scores first"),
-            Mutant(_one_too_many, "end index is inclusive"),
-            Mutant(_one_too_few, "one short"),
-            Mutant(_skips_the_leader, "skipped the leader"),
-            Mutant(_members_only, "withscores=True"),
-            Mutant(_scores_as_text, "scores as str"),
-            Mutant(_one_round_trip_per_player, "round trips"),
-        ),
-    ),
-    Exercise(
-        id="sorted_sets.rank_of",
-        title="A player's place on the board",
-        signature="rank_of(r, board: str, player: str) -> int | None",
-        task="Return player's place on board counted from 1 for the highest score, or None when the player is "
-        "not on the board.",
-        checker=check_rank_of,
-        reference=rank_of,
-        hints=(
-            "Redis counts ranks from 0; there are two rank commands, one for each direction.",
-            "ZREVRANK gives the 0-based position from the highest score, and None (nil) for a missing member.",
-            "rank = r.zrevrank(board, player); return None if rank is None else rank + 1",
-        ),
-        mutants=(
-            Mutant(_counts_from_the_lowest, "ZRANK counts from the lowest score"),
-            Mutant(_counts_from_zero, "counts from 0"),
-            Mutant(_crashes_on_a_missing_player, "None + 1 fails"),
-            Mutant(_zero_for_a_missing_player, "return None"),
-            Mutant(_leader_looks_missing, "Test `rank is None` instead"),
-        ),
-    ),
-    Exercise(
-        id="sorted_sets.add_score",
-        title="Add points to a player",
-        signature="add_score(r, board: str, player: str, points: float) -> float",
-        task="Add points to player's score on the sorted set board (a new player starts from 0) and return the "
-        "new total. Another client may be adding points at the same time: no update may be lost.",
-        checker=check_add_score,
-        reference=add_score,
-        hints=(
-            "Reading the score, adding in Python and writing it back loses points when two clients do it at "
-            "once. Redis has a command that adds to a score in one step.",
-            "ZINCRBY key increment member adds increment to member's score (creating it at 0) and replies with "
-            "the new score. In redis-py the amount comes before the member.",
-            "return r.zincrby(board, points, player)",
-        ),
-        mutants=(
-            Mutant(_replaces_the_score, "ZADD sets the score, replacing the old one"),
-            Mutant(_reads_then_writes, "the other client's points were lost"),
-            Mutant(_forgets_to_return, "returned None"),
-            Mutant(_swaps_member_and_amount, "takes the amount before the member"),
-            Mutant(_zincrby_then_zscore, "ZINCRBY already replies with the new score"),
-        ),
-    ),
-    Exercise(
-        id="sorted_sets.record_hit",
-        title="A sliding window of recent hits",
-        signature="record_hit(r, user: str, hit_id: str, now: float, window: int) -> int",
-        task="Record a request of user at time now (seconds) in the sorted set hits:{user} (member hit_id, score "
-        "now); remove hits that are window seconds old or older; make the key expire window seconds after the "
-        "call (EXPIRE key window: now is the hit's time as the check replays it, from 2023, so use it for scores, "
-        "not for the expiry); return how many hits are in the window, this one included.",
-        checker=check_record_hit,
-        reference=record_hit,
-        hints=(
-            "Store each hit with its time as the score: then 'old hits' is a score range, and the count is the "
-            "size of the set once old hits are gone.",
-            "ZADD key {hit_id: now}; ZREMRANGEBYSCORE key -inf now-window (inclusive: a hit exactly window s old "
-            "goes); EXPIRE key window; ZCARD key.",
-            'key = f"hits:{user}"; r.zadd(key, {hit_id: now}); r.zremrangebyscore(key, "-inf", now - window); '
-            "r.expire(key, window); return r.zcard(key)",
-        ),
-        mutants=(
-            Mutant(_timestamp_as_member, "Members of a sorted set are unique"),
-            Mutant(_keeps_the_boundary_hit, "the hit from exactly 60 s ago was kept"),
-            Mutant(_counts_before_adding, "this hit was not counted"),
-            Mutant(_uses_the_clock, "score each hit with the now argument"),
-            Mutant(_never_prunes, "Nothing removes them"),
-            Mutant(_never_expires, "has no expiry"),
-            Mutant(_expiry_in_milliseconds, "was read as milliseconds"),
-            Mutant(_expireat_from_now, "a time the check replays"),
+        answer=1,
+        explanation=(
+            "The end index is inclusive and positions start at 0, so 0..9 is ten entries. -10..-1 without desc=True "
+            "gives the same ten players, but lowest first."
         ),
     ),
 ]

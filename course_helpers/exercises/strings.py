@@ -7,6 +7,8 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import call_with_crash_after, expiry_set_separately, refuse_other_types
+from .._quiz import Quiz
 from .._trial import Trial
 from .._wire import format_command, writes_outside_transactions
 
@@ -73,10 +75,7 @@ def _expect_count(t: Trial, returned: Any, key: str, expected: int, before: set[
             f"{t.last_call} returned the text {returned!r}, not the int {expected}. Return an int: r.incr(...) "
             "returns the new count as an int already (int(text) converts a str you read with GET)."
         )
-    if isinstance(returned, bool) or not isinstance(returned, int):
-        t.fail(
-            f"{t.last_call} returned {type(returned).__name__} {returned!r:.60}; it should return the int {expected}."
-        )
+    refuse_other_types(t, returned, int, f"it should return the int {expected}.")
     t.expect_equal(returned, expected, f"{t.last_call} returned the wrong count")
 
 
@@ -125,6 +124,33 @@ def check_page_views(t: Trial) -> str:
     return "incr_page_views counts atomically: no visit is lost, even when other clients count at the same time."
 
 
+PAGE_VIEWS = Exercise(
+    id="strings.page_views",
+    title="An atomic page-view counter",
+    signature="incr_page_views(r, page: str) -> int",
+    task="Add one to the counter pageviews:<page> (a missing counter counts as 0) and return the new count "
+    "as an int. Many web servers count at the same time: no visit may be lost.",
+    checker=check_page_views,
+    reference=incr_page_views,
+    hints=(
+        "Reading the count, adding one in Python and writing it back is three steps, and another client can "
+        "write in between. Redis has a command that does all three inside the server.",
+        "INCR key adds one to the integer in a string key (creating it at 0 first) and replies with the new "
+        "value: r.incr(key) returns an int.",
+        'return r.incr(f"pageviews:{page}")',
+    ),
+    mutants=(
+        Mutant(_read_then_write, "lost an update"),
+        Mutant(_creates_if_missing_else_incr, "did not exist yet (0 visits)"),
+        Mutant(_overwrites_with_one, "it should hold '2'"),
+        Mutant(_returns_text, "returned the text '1'"),
+        Mutant(_forgets_return, "returned None"),
+        Mutant(_wrong_key, "wrote ['page:home'] instead"),
+        Mutant(_incr_then_read, "INCR already returns the new count"),
+    ),
+)
+
+
 # -- strings.cache_token --------------------------------------------------------------------------------
 def store_token(r, token, user_id, ttl_seconds):
     r.set(f"token:{token}", user_id, ex=ttl_seconds)
@@ -160,10 +186,6 @@ def _fixed_ttl(r, token, user_id, ttl_seconds):
 
 def _token_wrong_key(r, token, user_id, ttl_seconds):
     r.set(token, user_id, ex=ttl_seconds)
-
-
-_EXPIRY_OPTIONS = {"EX", "PX", "EXAT", "PXAT"}
-_EXPIRE_COMMANDS = ("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT")
 
 
 def _seconds(ms: int) -> str:
@@ -207,30 +229,50 @@ def check_cache_token(t: Trial) -> str:
     _expect_token(t, "xyz789", "7", 90, before)
 
     # The network drops right after the learner's SET: a separate EXPIRE would never arrive.
-    cut = t.cut_connection_after(["SET"])
-    _, error = t.try_call("def456", "9", 30, expected=(redis.ConnectionError,))
-    if cut["fired"]:
-        if t.pttl("token:def456") == -1:
-            t.fail(
-                f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
-                "EXPIRE never reached Redis and token:def456 now lives forever. SET followed by EXPIRE is two "
-                "commands, and anything can happen between them. Set the value and its expiry in one command: "
-                "r.set(key, user_id, ex=ttl_seconds)."
-            )
-    elif error is not None:
-        raise error
-    else:
+    crashed, _ = call_with_crash_after(t, ["SET"], "def456", "9", 30)
+    if crashed and t.pttl("token:def456") == -1:
+        t.fail(
+            f"During {t.last_call} the network dropped just after your SET (the check simulated it), so your "
+            "EXPIRE never reached Redis and token:def456 now lives forever. SET followed by EXPIRE is two "
+            "commands, and anything can happen between them. Set the value and its expiry in one command: "
+            "r.set(key, user_id, ex=ttl_seconds)."
+        )
+    if not crashed:
         _expect_token(t, "def456", "9", 30, before)
 
-    plain_sets = [c for c in first_sent if c[0].upper() == "SET" and not _EXPIRY_OPTIONS & {w.upper() for w in c[3:]}]
-    separate_expiry = any(c[0].upper() in _EXPIRE_COMMANDS for c in first_sent)
-    if plain_sets and separate_expiry and "MULTI" not in (c[0].upper() for c in first_sent):
+    if expiry_set_separately(first_sent):
         t.fail(
             f"{first_call} sent SET and then a separate EXPIRE. Sent together in a pipeline they are still two "
             "commands: another client can read the token while it has no expiry, and if the EXPIRE fails the "
             "token never expires. Set the value and its expiry in one command: r.set(key, user_id, ex=ttl_seconds)."
         )
     return "store_token sets the token and its expiry in one atomic step, in seconds as asked."
+
+
+CACHE_TOKEN = Exercise(
+    id="strings.cache_token",
+    title="A login token that expires",
+    signature="store_token(r, token: str, user_id: str, ttl_seconds: int) -> None",
+    task="Store user_id under token:<token> so that it expires after ttl_seconds seconds. Set the value and "
+    "its expiry in one atomic command: a token must never exist without its expiry.",
+    checker=check_cache_token,
+    reference=store_token,
+    hints=(
+        "SET can attach an expiry to the value it writes, in the same command (the older SETEX does too).",
+        "In redis-py: r.set(key, value, ex=seconds); px= would be milliseconds. r.setex(key, seconds, value) "
+        "works as well, but redis-py 8 marks it deprecated.",
+        'r.set(f"token:{token}", user_id, ex=ttl_seconds)',
+    ),
+    mutants=(
+        Mutant(_no_expiry, "has no expiry"),
+        Mutant(_set_then_expire, "never reached Redis"),
+        Mutant(_set_then_expire_pipelined, "sent SET and then a separate EXPIRE"),
+        Mutant(_milliseconds, "counts milliseconds"),
+        Mutant(_seconds_times_1000, "counts seconds already"),
+        Mutant(_fixed_ttl, "Use the ttl_seconds argument"),
+        Mutant(_token_wrong_key, "wrote ['abc123'] instead"),
+    ),
+)
 
 
 # -- strings.claim_username ---------------------------------------------------------------------------
@@ -310,6 +352,30 @@ def check_claim_username(t: Trial) -> str:
         t.expect_equal(owner, "3", f"After {t.last_call}, GET username:grace")
         _expect_claim(t, third, True, "nobody held 'grace' yet")
     return "claim_username gives each name to exactly one user, even when two try at the same moment."
+
+
+CLAIM_USERNAME = Exercise(
+    id="strings.claim_username",
+    title="Claim a username only once",
+    signature="claim_username(r, username: str, user_id: str) -> bool",
+    task="Give username:<username> the value user_id only if nobody holds it yet, race-free. Return True "
+    "if this call claimed the name, False if someone already had it.",
+    checker=check_claim_username,
+    reference=claim_username,
+    hints=(
+        "Checking with EXISTS and then writing with SET leaves a gap in which another user can claim the name. "
+        "One command can check and write together.",
+        "r.set(key, value, nx=True) writes only if the key does not exist (NX = 'not exists'). It returns "
+        "True when it wrote and None when it did not; r.setnx(key, value) does the same and returns a bool.",
+        'return bool(r.set(f"username:{username}", user_id, nx=True))',
+    ),
+    mutants=(
+        Mutant(_exists_then_set, "has a race"),
+        Mutant(_always_overwrites, "overwrote an existing claim"),
+        Mutant(_returns_none_when_taken, "returned None"),
+        Mutant(_claim_wrong_key, "wrote ['user:ada'] instead"),
+    ),
+)
 
 
 # -- strings.rate_limit ----------------------------------------------------------------------------------
@@ -472,20 +538,16 @@ def check_rate_limit(t: Trial) -> str:
         _expect_allowed(t, allowed, expected, count, 1)
 
     # The network drops right after the learner's INCR: an expiry sent in a later command never arrives.
-    cut = t.cut_connection_after(["INCR", "INCRBY"])
-    allowed, error = t.try_call("cy", limit, window, expected=(redis.ConnectionError,))
-    if cut["fired"]:
-        if t.admin.exists("ratelimit:cy") and t.pttl("ratelimit:cy") == -1:
-            t.fail(
-                f"During {t.last_call} the network dropped just after your INCR (the check simulated it), so the "
-                "EXPIRE you send afterwards never reached Redis: ratelimit:cy is a counter without an expiry, and "
-                "once cy reaches the limit they are refused forever. Make the increment and the expiry one step: "
-                "queue INCR and EXPIRE key window NX in one transaction (with r.pipeline() as pipe: ... "
-                "pipe.execute()), or create the counter with r.set(key, 0, ex=window, nx=True) before INCR."
-            )
-    elif error is not None:
-        raise error
-    else:
+    crashed, allowed = call_with_crash_after(t, ["INCR", "INCRBY"], "cy", limit, window)
+    if crashed and t.admin.exists("ratelimit:cy") and t.pttl("ratelimit:cy") == -1:
+        t.fail(
+            f"During {t.last_call} the network dropped just after your INCR (the check simulated it), so the "
+            "EXPIRE you send afterwards never reached Redis: ratelimit:cy is a counter without an expiry, and "
+            "once cy reaches the limit they are refused forever. Make the increment and the expiry one step: "
+            "queue INCR and EXPIRE key window NX in one transaction (with r.pipeline() as pipe: ... "
+            "pipe.execute()), or create the counter with r.set(key, 0, ex=window, nx=True) before INCR."
+        )
+    if not crashed:
         _expect_allowed(t, allowed, True, 1, limit)
 
     outside = writes_outside_transactions(first_sent, scripts_are_atomic=True)
@@ -521,104 +583,69 @@ def check_rate_limit(t: Trial) -> str:
     )
 
 
-EXERCISES = [
-    Exercise(
-        id="strings.page_views",
-        title="An atomic page-view counter",
-        signature="incr_page_views(r, page: str) -> int",
-        task="Add one to the counter pageviews:<page> (a missing counter counts as 0) and return the new count "
-        "as an int. Many web servers count at the same time: no visit may be lost.",
-        checker=check_page_views,
-        reference=incr_page_views,
-        hints=(
-            "Reading the count, adding one in Python and writing it back is three steps, and another client can "
-            "write in between. Redis has a command that does all three inside the server.",
-            "INCR key adds one to the integer in a string key (creating it at 0 first) and replies with the new "
-            "value: r.incr(key) returns an int.",
-            'return r.incr(f"pageviews:{page}")',
-        ),
-        mutants=(
-            Mutant(_read_then_write, "lost an update"),
-            Mutant(_creates_if_missing_else_incr, "did not exist yet (0 visits)"),
-            Mutant(_overwrites_with_one, "it should hold '2'"),
-            Mutant(_returns_text, "returned the text '1'"),
-            Mutant(_forgets_return, "returned None"),
-            Mutant(_wrong_key, "wrote ['page:home'] instead"),
-            Mutant(_incr_then_read, "INCR already returns the new count"),
-        ),
+RATE_LIMIT = Exercise(
+    id="strings.rate_limit",
+    title="A fixed-window rate limiter",
+    signature="allow_request(r, user_id: str, limit: int, window: int) -> bool",
+    task="Count the requests of user_id in the counter ratelimit:<user_id>, which must expire window seconds "
+    "after the first request of a window (later requests must not move that end). Set the expiry in the "
+    "same atomic step as the first increment: a crash in between must never leave a counter without one. "
+    "Return True while the count is <= limit, False after.",
+    checker=check_rate_limit,
+    reference=allow_request,
+    hints=(
+        "INCR counts the requests (a missing counter starts at 0) and an expiry ends the window. INCR followed "
+        "by a separate EXPIRE leaves a moment in which a crash leaves the counter without an expiry.",
+        "A transaction runs both as one step: with r.pipeline() as pipe: pipe.incr(key); "
+        "pipe.expire(key, window, nx=True); count, _ = pipe.execute(). NX (Redis 7) sets the expiry only "
+        "when the key has none, so later requests do not restart the window.",
+        'key = f"ratelimit:{user_id}"; with r.pipeline() as pipe: pipe.incr(key); pipe.expire(key, window, '
+        "nx=True); count, _ = pipe.execute()  then  return count <= limit",
     ),
-    Exercise(
-        id="strings.cache_token",
-        title="A login token that expires",
-        signature="store_token(r, token: str, user_id: str, ttl_seconds: int) -> None",
-        task="Store user_id under token:<token> so that it expires after ttl_seconds seconds. Set the value and "
-        "its expiry in one atomic command: a token must never exist without its expiry.",
-        checker=check_cache_token,
-        reference=store_token,
-        hints=(
-            "SET can attach an expiry to the value it writes, in the same command (the older SETEX does too).",
-            "In redis-py: r.set(key, value, ex=seconds); px= would be milliseconds. r.setex(key, seconds, value) "
-            "works as well, but redis-py 8 marks it deprecated.",
-            'r.set(f"token:{token}", user_id, ex=ttl_seconds)',
-        ),
-        mutants=(
-            Mutant(_no_expiry, "has no expiry"),
-            Mutant(_set_then_expire, "never reached Redis"),
-            Mutant(_set_then_expire_pipelined, "sent SET and then a separate EXPIRE"),
-            Mutant(_milliseconds, "counts milliseconds"),
-            Mutant(_seconds_times_1000, "counts seconds already"),
-            Mutant(_fixed_ttl, "Use the ttl_seconds argument"),
-            Mutant(_token_wrong_key, "wrote ['abc123'] instead"),
-        ),
+    mutants=(
+        Mutant(_expire_when_first, "never reached Redis"),
+        Mutant(_counter_without_expiry, "has no expiry"),
+        Mutant(_resets_the_window, "restarted the window"),
+        Mutant(_one_request_short, "Allow while count <= limit"),
+        Mutant(_get_then_set, "lost a request"),
+        Mutant(_incr_and_expire_pipelined, "outside a transaction"),
     ),
-    Exercise(
-        id="strings.claim_username",
-        title="Claim a username only once",
-        signature="claim_username(r, username: str, user_id: str) -> bool",
-        task="Give username:<username> the value user_id only if nobody holds it yet, race-free. Return True "
-        "if this call claimed the name, False if someone already had it.",
-        checker=check_claim_username,
-        reference=claim_username,
-        hints=(
-            "Checking with EXISTS and then writing with SET leaves a gap in which another user can claim the name. "
-            "One command can check and write together.",
-            "r.set(key, value, nx=True) writes only if the key does not exist (NX = 'not exists'). It returns "
-            "True when it wrote and None when it did not; r.setnx(key, value) does the same and returns a bool.",
-            'return bool(r.set(f"username:{username}", user_id, nx=True))',
+)
+
+
+EXERCISES = [PAGE_VIEWS, CACHE_TOKEN, CLAIM_USERNAME, RATE_LIMIT]
+
+
+QUIZZES = [
+    Quiz(
+        id="strings.quiz_set_clears_ttl",
+        question=(
+            "session:42 was written with ex=1800. Later your code runs r.set('session:42', new_value). What is its TTL "
+            "now?"
         ),
-        mutants=(
-            Mutant(_exists_then_set, "has a race"),
-            Mutant(_always_overwrites, "overwrote an existing claim"),
-            Mutant(_returns_none_when_taken, "returned None"),
-            Mutant(_claim_wrong_key, "wrote ['user:ada'] instead"),
+        options=(
+            "Still about 1800 s",
+            "-1: the plain SET removed the expiry",
+            "-2: the key was deleted",
         ),
+        answer=1,
+        explanation="SET replaces the value and forgets the expiry unless you pass ex= (or keepttl=True) again.",
     ),
-    Exercise(
-        id="strings.rate_limit",
-        title="A fixed-window rate limiter",
-        signature="allow_request(r, user_id: str, limit: int, window: int) -> bool",
-        task="Count the requests of user_id in the counter ratelimit:<user_id>, which must expire window seconds "
-        "after the first request of a window (later requests must not move that end). Set the expiry in the "
-        "same atomic step as the first increment: a crash in between must never leave a counter without one. "
-        "Return True while the count is <= limit, False after.",
-        checker=check_rate_limit,
-        reference=allow_request,
-        hints=(
-            "INCR counts the requests (a missing counter starts at 0) and an expiry ends the window. INCR followed "
-            "by a separate EXPIRE leaves a moment in which a crash leaves the counter without an expiry.",
-            "A transaction runs both as one step: with r.pipeline() as pipe: pipe.incr(key); "
-            "pipe.expire(key, window, nx=True); count, _ = pipe.execute(). NX (Redis 7) sets the expiry only "
-            "when the key has none, so later requests do not restart the window.",
-            'key = f"ratelimit:{user_id}"; with r.pipeline() as pipe: pipe.incr(key); pipe.expire(key, window, '
-            "nx=True); count, _ = pipe.execute()  then  return count <= limit",
+    Quiz(
+        id="strings.quiz_lost_update",
+        question=(
+            "Two web servers run `n = int(r.get(k)); r.set(k, n + 1)` at the same moment on a counter at 5. What can k "
+            "end at?"
         ),
-        mutants=(
-            Mutant(_expire_when_first, "never reached Redis"),
-            Mutant(_counter_without_expiry, "has no expiry"),
-            Mutant(_resets_the_window, "restarted the window"),
-            Mutant(_one_request_short, "Allow while count <= limit"),
-            Mutant(_get_then_set, "lost a request"),
-            Mutant(_incr_and_expire_pipelined, "outside a transaction"),
+        options=(
+            "Always 7",
+            "6 or 7, depending on timing",
+            "It raises an error",
+        ),
+        answer=1,
+        explanation=(
+            "Both may read 5 before either writes, and both then write 6: one update is lost. r.incr(k) never loses "
+            "one."
         ),
     ),
 ]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._quiz import Quiz
 from .._trial import Trial
 from .._wire import READ_ONLY_COMMANDS, SCRIPT_COMMANDS, Command, Recorder, writes_outside_transactions
 
@@ -199,6 +202,33 @@ def check_place_order(t: Trial) -> str:
     return "place_order writes the order, the user's list and the revenue in one MULTI/EXEC transaction."
 
 
+PLACE_ORDER = Exercise(
+    id="transactions.place_order",
+    title="Three writes that must appear together",
+    signature="place_order(r, order_id: str, user: str, total: int) -> int",
+    task="In one MULTI/EXEC transaction: store the hash order:<order_id> with fields user and total, append "
+    "order_id to the list orders:<user>, and add total to the integer revenue. Return the new revenue.",
+    checker=check_place_order,
+    reference=place_order,
+    hints=(
+        "r.pipeline() is transactional by default: the commands you queue on it are sent as MULTI ... EXEC "
+        "when you call execute().",
+        "Queue pipe.hset(key, mapping={...}), pipe.rpush(...) and pipe.incrby('revenue', total), then call "
+        "pipe.execute() once.",
+        "execute() returns one reply per queued command, in order: the INCRBY reply, the new revenue, is the last one.",
+    ),
+    mutants=(
+        Mutant(_separate_commands, "half-placed order"),
+        Mutant(_two_transactions, "half-placed order"),
+        Mutant(_non_transactional_pipeline, "pipeline(transaction=False)"),
+        Mutant(_returns_execute_list, "the whole list execute() gives back"),
+        Mutant(_newest_first, "newest first"),
+        Mutant(_overwrites_revenue, "instead of replacing the value"),
+        Mutant(_rereads_revenue, "right after your EXEC another client ran INCRBY revenue"),
+    ),
+)
+
+
 # -- transactions.transfer ------------------------------------------------------------------------------
 def transfer(r, src, dst, amount):
     src_key, dst_key = f"balance:{src}", f"balance:{dst}"
@@ -355,15 +385,22 @@ def _overdraft_watcher(t: Trial, names: list[str], seen: list[dict[str, int | No
     return read
 
 
-def _transfer_case(
-    t: Trial,
-    before: dict[str, int | None],
-    src: str,
-    dst: str,
-    amount: int,
-    concurrent: tuple[str, int] | None = None,
-) -> None:
-    """Run one transfer; concurrent=(name, delta) is another client's INCRBY landing between read and write."""
+@dataclass(frozen=True)
+class _Transfer:
+    """One transfer the check ran: the call, what it returned or raised, and the balances around it."""
+
+    call: str
+    result: Any
+    error: BaseException | None
+    after: dict[str, int | None]
+    overdrafts: list[dict[str, int | None]]
+    concurrent_landed: bool
+
+
+def _run_transfer(
+    t: Trial, before: dict[str, int | None], src: str, dst: str, amount: int, concurrent: tuple[str, int] | None
+) -> _Transfer:
+    """Set the balances, arm the concurrent INCRBY (if any), call the learner, and read the balances back."""
     for key in t.admin.scan_iter("balance:*"):
         t.admin.delete(key)
     for name, value in before.items():
@@ -380,16 +417,29 @@ def _transfer_case(
         result, error = t.try_call(src, dst, amount, expected=(redis.WatchError,))
     finally:
         stop_watching()
-    call = t.last_call
     after: dict[str, int | None] = {
         name: None if value is None else int(value)
         for name, value in zip(names, t.admin.mget([f"balance:{name}" for name in names]), strict=True)
     }
+    return _Transfer(t.last_call, result, error, after, overdrafts, state["fired"])
+
+
+def _transfer_case(
+    t: Trial,
+    before: dict[str, int | None],
+    src: str,
+    dst: str,
+    amount: int,
+    concurrent: tuple[str, int] | None = None,
+) -> None:
+    """Run one transfer and judge it; concurrent=(name, delta) is another client's INCRBY between read and write."""
+    run = _run_transfer(t, before, src, dst, amount, concurrent)
+    call, result, after = run.call, run.result, run.after
 
     # What a correct transfer leaves: the concurrent write (if it landed) happened first, then the transfer.
     effective = dict(before)
     story = ""
-    if concurrent is not None and state["fired"]:
+    if concurrent is not None and run.concurrent_landed:
         name, delta = concurrent
         effective[name] = (effective[name] or 0) + delta
         verb = f"deposited {delta} into" if delta > 0 else f"withdrew {-delta} from"
@@ -404,17 +454,17 @@ def _transfer_case(
         expected[dst] = (effective[dst] or 0) + amount
     situation = f"Before the call: {_balances_text(before)}.{story}"
 
-    if error is not None:
+    if run.error is not None:
         t.fail(
             f"{call} raised WatchError. {situation} The WatchError only says that another client changed a "
             "watched key, so EXEC did nothing; a transfer must not fail because of that: catch "
             "redis.WatchError and retry from the WATCH (a `while True:` loop), or let "
             "r.transaction(func, key) retry for you."
         )
-    if overdrafts:
+    if run.overdrafts:
         t.fail(
             f"{call} let other clients see a temporary overdraft. {situation} Between two of your round trips "
-            f"another client read {_balances_text(overdrafts[0])}: a balance below zero. Your code wrote before "
+            f"another client read {_balances_text(run.overdrafts[0])}: a balance below zero. Your code wrote before "
             "it knew the money was there (and undid it afterwards), so for a moment a report, or another "
             "transfer checking the balance, saw money that does not exist. Decide first, then write: WATCH the "
             "balance, read and compare it, then MULTI/EXEC (retrying on WatchError), or do the check and both "
@@ -479,6 +529,38 @@ def check_transfer(t: Trial) -> str:
         "transfer moves money atomically, refuses overdrafts, and keeps every concurrent deposit and "
         "withdrawal, retrying when WATCH aborts it."
     )
+
+
+TRANSFER = Exercise(
+    id="transactions.transfer",
+    title="A transfer that survives concurrent writers",
+    signature="transfer(r, src: str, dst: str, amount: int) -> bool",
+    task="Integer balances live at balance:<name> (a missing key means 0). Move amount from src to dst "
+    "atomically and return True; if src holds less than amount, change nothing and return False. Another "
+    "client may change the balances while your function runs: no update may be lost, no account may be "
+    "overdrawn, and a transaction aborted by such a change must be retried.",
+    checker=check_transfer,
+    reference=transfer,
+    hints=(
+        "Reading the balance and writing the new one are separate steps, so another client can change the "
+        "balance in between. WATCH the key before you read it: EXEC then fails if it changed.",
+        "With pipe = r.pipeline(): pipe.watch(key) makes the next commands run at once (read the balance "
+        "with pipe.get), pipe.multi() starts queueing, pipe.execute() sends MULTI ... EXEC.",
+        "When execute() raises redis.WatchError nothing was written: go round a `while True:` loop and do "
+        "it all again. r.transaction(func, key) runs that loop for you; a Lua script is atomic too.",
+    ),
+    mutants=(
+        Mutant(_no_watch, "lost the other client's update"),
+        Mutant(_gives_up_on_watch_error, "gave up instead of trying again"),
+        Mutant(_raises_watch_error, "raised WatchError"),
+        Mutant(_no_balance_check, "overdrew the account"),
+        Mutant(_check_outside_transaction, "WATCH balance:alice before you read it"),
+        Mutant(_returns_none, "returned None"),
+        Mutant(_refuses_exact_balance, "exactly the amount"),
+        Mutant(_watches_only_src, "lost the other client's update"),
+        Mutant(_takes_first_then_refunds, "temporary overdraft"),
+    ),
+)
 
 
 # -- transactions.compare_and_set ----------------------------------------------------------------------
@@ -642,86 +724,67 @@ def check_compare_and_set(t: Trial) -> str:
     return "compare_and_set swaps atomically in one round trip: no other client can slip in between."
 
 
-EXERCISES = [
-    Exercise(
-        id="transactions.place_order",
-        title="Three writes that must appear together",
-        signature="place_order(r, order_id: str, user: str, total: int) -> int",
-        task="In one MULTI/EXEC transaction: store the hash order:<order_id> with fields user and total, append "
-        "order_id to the list orders:<user>, and add total to the integer revenue. Return the new revenue.",
-        checker=check_place_order,
-        reference=place_order,
-        hints=(
-            "r.pipeline() is transactional by default: the commands you queue on it are sent as MULTI ... EXEC "
-            "when you call execute().",
-            "Queue pipe.hset(key, mapping={...}), pipe.rpush(...) and pipe.incrby('revenue', total), then call "
-            "pipe.execute() once.",
-            "execute() returns one reply per queued command, in order: the INCRBY reply, the new revenue, is "
-            "the last one.",
+COMPARE_AND_SET = Exercise(
+    id="transactions.compare_and_set",
+    title="Compare-and-set with a Lua script",
+    signature="compare_and_set(r, key: str, expected: str, new: str) -> bool",
+    task="Set key to new only if its current value equals expected (a missing key equals nothing), and "
+    "return whether it did. Do it atomically in one round trip: a Lua script, with the key passed in KEYS.",
+    checker=check_compare_and_set,
+    reference=compare_and_set,
+    hints=(
+        "A Lua script runs inside Redis as one step; no other command runs while it runs. Send one with "
+        "r.eval(script, numkeys, *keys_then_args).",
+        "In the script, KEYS[1] is the key and ARGV[1], ARGV[2] are expected and new; "
+        "redis.call('GET', KEYS[1]) reads the value (false when the key is missing).",
+        "Make the script return 1 when it called SET and 0 otherwise, then return r.eval(...) == 1 so "
+        "Python gets a bool.",
+    ),
+    mutants=(
+        Mutant(_get_then_set, "overwrote another client's change"),
+        Mutant(_sets_unconditionally, "Replace the value only when"),
+        Mutant(_returns_lua_number, "not a bool"),
+        Mutant(_creates_missing_key, "the key did not exist"),
+        Mutant(_watch_instead_of_lua, "round trips"),
+        Mutant(_key_in_argv, "not in KEYS"),
+    ),
+)
+
+
+EXERCISES = [PLACE_ORDER, TRANSFER, COMPARE_AND_SET]
+
+
+QUIZZES = [
+    Quiz(
+        id="transactions.quiz_no_rollback",
+        question=(
+            "Inside MULTI/EXEC, the second of three commands fails while running (INCR on a text value). What happens?"
         ),
-        mutants=(
-            Mutant(_separate_commands, "half-placed order"),
-            Mutant(_two_transactions, "half-placed order"),
-            Mutant(_non_transactional_pipeline, "pipeline(transaction=False)"),
-            Mutant(_returns_execute_list, "the whole list execute() gives back"),
-            Mutant(_newest_first, "newest first"),
-            Mutant(_overwrites_revenue, "instead of replacing the value"),
-            Mutant(_rereads_revenue, "right after your EXEC another client ran INCRBY revenue"),
+        options=(
+            "All three are undone, as in a SQL rollback",
+            "The first and third take effect; the second's reply is an error",
+            "EXEC refuses to run anything",
+            "Redis retries the failed command",
+        ),
+        answer=1,
+        explanation=(
+            "Redis has no rollback: a run-time error is reported in that command's reply and the other commands still "
+            "run. Only errors found while queuing (unknown command, wrong arguments) make EXEC refuse all."
         ),
     ),
-    Exercise(
-        id="transactions.transfer",
-        title="A transfer that survives concurrent writers",
-        signature="transfer(r, src: str, dst: str, amount: int) -> bool",
-        task="Integer balances live at balance:<name> (a missing key means 0). Move amount from src to dst "
-        "atomically and return True; if src holds less than amount, change nothing and return False. Another "
-        "client may change the balances while your function runs: no update may be lost, no account may be "
-        "overdrawn, and a transaction aborted by such a change must be retried.",
-        checker=check_transfer,
-        reference=transfer,
-        hints=(
-            "Reading the balance and writing the new one are separate steps, so another client can change the "
-            "balance in between. WATCH the key before you read it: EXEC then fails if it changed.",
-            "With pipe = r.pipeline(): pipe.watch(key) makes the next commands run at once (read the balance "
-            "with pipe.get), pipe.multi() starts queueing, pipe.execute() sends MULTI ... EXEC.",
-            "When execute() raises redis.WatchError nothing was written: go round a `while True:` loop and do "
-            "it all again. r.transaction(func, key) runs that loop for you; a Lua script is atomic too.",
+    Quiz(
+        id="transactions.quiz_watch",
+        question="Two clients both WATCH stock:42, read 1, and try MULTI; DECR stock:42; EXEC. What happens?",
+        options=(
+            "Both EXECs succeed and the stock becomes -1",
+            "The first EXEC succeeds; the second gets WatchError and, on retry, reads 0",
+            "Both get WatchError",
+            "The second client waits until the first finishes",
         ),
-        mutants=(
-            Mutant(_no_watch, "lost the other client's update"),
-            Mutant(_gives_up_on_watch_error, "gave up instead of trying again"),
-            Mutant(_raises_watch_error, "raised WatchError"),
-            Mutant(_no_balance_check, "overdrew the account"),
-            Mutant(_check_outside_transaction, "WATCH balance:alice before you read it"),
-            Mutant(_returns_none, "returned None"),
-            Mutant(_refuses_exact_balance, "exactly the amount"),
-            Mutant(_watches_only_src, "lost the other client's update"),
-            Mutant(_takes_first_then_refunds, "temporary overdraft"),
-        ),
-    ),
-    Exercise(
-        id="transactions.compare_and_set",
-        title="Compare-and-set with a Lua script",
-        signature="compare_and_set(r, key: str, expected: str, new: str) -> bool",
-        task="Set key to new only if its current value equals expected (a missing key equals nothing), and "
-        "return whether it did. Do it atomically in one round trip: a Lua script, with the key passed in KEYS.",
-        checker=check_compare_and_set,
-        reference=compare_and_set,
-        hints=(
-            "A Lua script runs inside Redis as one step; no other command runs while it runs. Send one with "
-            "r.eval(script, numkeys, *keys_then_args).",
-            "In the script, KEYS[1] is the key and ARGV[1], ARGV[2] are expected and new; "
-            "redis.call('GET', KEYS[1]) reads the value (false when the key is missing).",
-            "Make the script return 1 when it called SET and 0 otherwise, then return r.eval(...) == 1 so "
-            "Python gets a bool.",
-        ),
-        mutants=(
-            Mutant(_get_then_set, "overwrote another client's change"),
-            Mutant(_sets_unconditionally, "Replace the value only when"),
-            Mutant(_returns_lua_number, "not a bool"),
-            Mutant(_creates_missing_key, "the key did not exist"),
-            Mutant(_watch_instead_of_lua, "round trips"),
-            Mutant(_key_in_argv, "not in KEYS"),
+        answer=1,
+        explanation=(
+            "WATCH is optimistic: nobody waits. The first EXEC changes the key, which makes every other transaction "
+            "watching it fail; the loser retries with the fresh value."
         ),
     ),
 ]

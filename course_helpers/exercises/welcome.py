@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._exercise import Exercise, Mutant
+from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "00-welcome"
@@ -44,23 +45,39 @@ def check_greeting(t: Trial) -> str:
     return "save_greeting stored each greeting under the right key. Checks work: on to the course!"
 
 
-EXERCISES = [
-    Exercise(
-        id="welcome.save_greeting",
-        title="Your first checked exercise",
-        signature="save_greeting(r, name: str) -> None",
-        task="Store the text 'Hello, <name>!' under the key greeting:<name>.",
-        checker=check_greeting,
-        reference=save_greeting,
-        hints=(
-            "A Redis string is set with r.set(key, value).",
-            'Build the key with an f-string: f"greeting:{name}"; the value is f"Hello, {name}!".',
-            'One line does it: r.set(f"greeting:{name}", f"Hello, {name}!").',
+SAVE_GREETING = Exercise(
+    id="welcome.save_greeting",
+    title="Your first checked exercise",
+    signature="save_greeting(r, name: str) -> None",
+    task="Store the text 'Hello, <name>!' under the key greeting:<name>.",
+    checker=check_greeting,
+    reference=save_greeting,
+    hints=(
+        "A Redis string is set with r.set(key, value).",
+        'Build the key with an f-string: f"greeting:{name}"; the value is f"Hello, {name}!".',
+        'One line does it: r.set(f"greeting:{name}", f"Hello, {name}!").',
+    ),
+    mutants=(
+        Mutant(_returns_instead_of_storing, "Nothing was written"),
+        Mutant(_wrong_key_separator, "check the key name"),
+        Mutant(_missing_punctuation, "expected 'Hello, Ada!'"),
+    ),
+)
+
+
+EXERCISES = [SAVE_GREETING]
+
+
+QUIZZES = [
+    Quiz(
+        id="welcome.quiz_isolation",
+        question="What does a check run your function against?",
+        options=(
+            "Your own Redis data",
+            "A fresh, private Redis that is thrown away afterwards",
+            "Nothing: it only reads your code",
         ),
-        mutants=(
-            Mutant(_returns_instead_of_storing, "Nothing was written"),
-            Mutant(_wrong_key_separator, "check the key name"),
-            Mutant(_missing_punctuation, "expected 'Hello, Ada!'"),
-        ),
+        answer=1,
+        explanation="Each check starts a fresh private Redis, so your function may even call FLUSHALL without harm.",
     ),
 ]

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 import redis
-
-from course_helpers import exercises
 
 CREATE_IF_NEW = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -164,25 +161,18 @@ def list_products_in_one_sort(r, page, per_page):
     return [{"id": flat[i], "name": flat[i + 1], "price": flat[i + 2]} for i in range(0, len(flat), 3)]
 
 
-@pytest.mark.parametrize(
-    ("exercise_id", "answer"),
-    [
-        ("crud.create_product", create_product_claims_the_id_first),
-        ("crud.create_product", create_product_with_lua),
-        ("crud.create_product", create_product_with_hsetnx_guard),
-        ("crud.create_product", create_product_watch_and_retry),
-        ("crud.update_product", update_product_with_lua),
-        ("crud.update_product", update_product_with_transaction_helper),
-        ("crud.update_product", update_product_a_few_attempts),
-        ("crud.delete_product", delete_product_with_lua),
-        ("crud.delete_product", delete_product_explicit_multi_unlink),
-        ("crud.delete_product", delete_product_watch_then_delete),
-        ("crud.delete_product", delete_product_del_reply_as_bool),
-        ("crud.list_products", list_products_with_sort),
-        ("crud.list_products", list_products_in_one_sort),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_alternative_right_answer_passes(exercise_id, answer, check_backend):
-    result = exercises.get(exercise_id).check(answer)
-    assert result.status == "pass", str(result)
+ALTERNATIVES = [
+    ("crud.create_product", create_product_claims_the_id_first),
+    ("crud.create_product", create_product_with_lua),
+    ("crud.create_product", create_product_with_hsetnx_guard),
+    ("crud.create_product", create_product_watch_and_retry),
+    ("crud.update_product", update_product_with_lua),
+    ("crud.update_product", update_product_with_transaction_helper),
+    ("crud.update_product", update_product_a_few_attempts),
+    ("crud.delete_product", delete_product_with_lua),
+    ("crud.delete_product", delete_product_explicit_multi_unlink),
+    ("crud.delete_product", delete_product_watch_then_delete),
+    ("crud.delete_product", delete_product_del_reply_as_bool),
+    ("crud.list_products", list_products_with_sort),
+    ("crud.list_products", list_products_in_one_sort),
+]

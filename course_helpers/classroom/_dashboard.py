@@ -8,8 +8,8 @@ from typing import Any
 
 import redis
 
-from ._classroom_events import common_mistakes, stuck_students
-from ._classroom_report import report_frames
+from ._analysis import common_mistakes, stuck_students
+from ._report import report_frames
 
 STATE_COLOURS = {"": "#f6f8fa", "hint": "#fff8c5", "solution": "#ffd8b5", "trying": "#ffb8b0", "passed": "#4ac26b"}
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from course_helpers import exercises
-
 
 def common_tags_client_side(r, post_a, post_b):
     return r.smembers(f"tags:post:{post_a}") & r.smembers(f"tags:post:{post_b}")
@@ -71,19 +67,12 @@ def suggest_friends_in_python(r, user):
     return suggestions - friends
 
 
-@pytest.mark.parametrize(
-    ("exercise_id", "answer"),
-    [
-        ("sets.common_tags", common_tags_client_side),
-        ("sets.common_tags", common_tags_pipelined),
-        ("sets.record_visitor", record_visitor_in_one_transaction),
-        ("sets.common_tags", common_tags_sinterstore_into_a_deleted_key),
-        ("sets.record_visitor", record_visitor_sadd_reply_then_expire_and_scard),
-        ("sets.suggest_friends", suggest_friends_with_a_scratch_key),
-        ("sets.suggest_friends", suggest_friends_in_python),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_alternative_right_answer_passes(exercise_id, answer, check_backend):
-    result = exercises.get(exercise_id).check(answer)
-    assert result.status == "pass", str(result)
+ALTERNATIVES = [
+    ("sets.common_tags", common_tags_client_side),
+    ("sets.common_tags", common_tags_pipelined),
+    ("sets.record_visitor", record_visitor_in_one_transaction),
+    ("sets.common_tags", common_tags_sinterstore_into_a_deleted_key),
+    ("sets.record_visitor", record_visitor_sadd_reply_then_expire_and_scard),
+    ("sets.suggest_friends", suggest_friends_with_a_scratch_key),
+    ("sets.suggest_friends", suggest_friends_in_python),
+]

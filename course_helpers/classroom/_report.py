@@ -8,14 +8,13 @@ from typing import Any
 
 import redis
 
-from ._classroom import ROSTER_KEY
-from ._classroom_events import class_events, progress_grid
+from .. import exercises
+from ._analysis import class_events, progress_grid
+from ._seats import ROSTER_KEY
 
 
 def report_frames(hub_url: str) -> tuple[Any, Any, Any]:
     """(events, grid, per-exercise pass rate) for the class on this hub."""
-    from . import exercises
-
     with redis.Redis.from_url(hub_url, decode_responses=True, socket_timeout=10) as hub:
         students = sorted(hub.hkeys(ROSTER_KEY))
         events = class_events(hub)

@@ -1,18 +1,21 @@
 """Classroom workshops: set up isolated student servers, watch progress live, tear everything down."""
 
-from ._classroom import RosterError, Seat, read_roster, setup, teardown
-from ._classroom_dashboard import dashboard
-from ._classroom_events import class_events, common_mistakes, progress_grid, stuck_students
-from ._classroom_report import report_frames, report_text
-from ._classroom_sim import collect, launch_students, run_student
+from ._analysis import class_events, common_mistakes, progress_grid, stuck_students
+from ._dashboard import dashboard
+from ._report import report_frames, report_text
+from ._seats import ROSTER_KEY, RosterError, Seat, acl_user, events_key, read_roster, setup, teardown
+from ._simulation import collect, launch_students, run_student
 
 __all__ = [
+    "ROSTER_KEY",
     "RosterError",
     "Seat",
+    "acl_user",
     "class_events",
     "collect",
     "common_mistakes",
     "dashboard",
+    "events_key",
     "launch_students",
     "progress_grid",
     "read_roster",

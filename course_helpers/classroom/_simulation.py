@@ -16,11 +16,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import _progress, exercises
+from .._connection import connect
+
 
 def run_student(exercise_ids: Sequence[str], seed: int, mistakes: float = 0.6, give_up: float = 0.15) -> dict:
     """Work through the exercises like a student; returns latencies (ms) and how many events were recorded."""
-    from . import _progress, connect, exercises
-
     rng = random.Random(seed)
     connect()
     latencies: list[float] = []
@@ -52,7 +53,7 @@ def launch_students(
         }
         env.pop("COURSE_CHECK_BACKEND", None)
         code = (
-            "import json, sys\nfrom course_helpers._classroom_sim import run_student\n"
+            "import json, sys\nfrom course_helpers.classroom import run_student\n"
             f"print(json.dumps(run_student({list(exercise_ids)!r}, seed={index}, **{options!r})))"
         )
         processes.append(

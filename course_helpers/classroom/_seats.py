@@ -25,24 +25,18 @@ from urllib.parse import quote, urlsplit
 
 import redis
 
-from ._safety import CourseEnvironmentError
-from ._wire import NO_RETRY
+from .._class_link import PREFIX, STUDENT_LINK_KEY, events_key
+from .._safety import CourseEnvironmentError
+from .._urls import redact
+from .._wire import NO_RETRY
 
-PREFIX = "redis-course:classroom"
 ROSTER_KEY = f"{PREFIX}:roster"
 META_KEY = f"{PREFIX}:meta"
-# Written into database 0 of each student's server: where that student's progress events go.
-STUDENT_LINK_KEY = "redis-course:classroom"
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 
 
 class RosterError(ValueError):
     """The roster cannot be used as it is; the message says what to fix."""
-
-
-def events_key(student: str) -> str:
-    """The hub stream a student's progress events are added to."""
-    return f"{PREFIX}:events:{student}"
 
 
 def acl_user(student: str) -> str:
@@ -103,15 +97,9 @@ def _hub(url: str) -> redis.Redis:
         client.ping()
     except redis.RedisError as error:
         raise CourseEnvironmentError(
-            f"The class Redis at {_redact(url)} did not answer ({error}); start it, or check --redis-url."
+            f"The class Redis at {redact(url)} did not answer ({error}); start it, or check --redis-url."
         ) from None
     return client
-
-
-def _redact(url: str) -> str:
-    from ._connection import redact
-
-    return redact(url)
 
 
 def _port_is_free(port: int, bind: str) -> bool:

@@ -5,10 +5,6 @@ from __future__ import annotations
 import math
 import time
 
-import pytest
-
-from course_helpers import exercises
-
 
 def add_score_with_zadd_incr(r, board, player, points):
     return r.zadd(board, {player: points}, incr=True)
@@ -72,22 +68,15 @@ def add_score_zadd_incr_in_lua(r, board, player, points):
     return float(r.eval("return redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])", 1, board, points, player))
 
 
-@pytest.mark.parametrize(
-    ("exercise_id", "answer"),
-    [
-        ("sorted_sets.add_score", add_score_with_zadd_incr),
-        ("sorted_sets.add_score", add_score_in_a_transaction),
-        ("sorted_sets.top_players", top_players_zrevrange),
-        ("sorted_sets.top_players", top_players_by_score),
-        ("sorted_sets.rank_of", rank_of_conditional_expression),
-        ("sorted_sets.rank_of", rank_of_by_counting_higher_scores),
-        ("sorted_sets.record_hit", record_hit_in_one_transaction),
-        ("sorted_sets.record_hit", record_hit_counting_the_window),
-        ("sorted_sets.record_hit", record_hit_expireat_from_the_clock),
-        ("sorted_sets.add_score", add_score_zadd_incr_in_lua),
-    ],
-    ids=lambda value: getattr(value, "__name__", value),
-)
-def test_alternative_right_answer_passes(exercise_id, answer, check_backend):
-    result = exercises.get(exercise_id).check(answer)
-    assert result.status == "pass", str(result)
+ALTERNATIVES = [
+    ("sorted_sets.add_score", add_score_with_zadd_incr),
+    ("sorted_sets.add_score", add_score_in_a_transaction),
+    ("sorted_sets.top_players", top_players_zrevrange),
+    ("sorted_sets.top_players", top_players_by_score),
+    ("sorted_sets.rank_of", rank_of_conditional_expression),
+    ("sorted_sets.rank_of", rank_of_by_counting_higher_scores),
+    ("sorted_sets.record_hit", record_hit_in_one_transaction),
+    ("sorted_sets.record_hit", record_hit_counting_the_window),
+    ("sorted_sets.record_hit", record_hit_expireat_from_the_clock),
+    ("sorted_sets.add_score", add_score_zadd_incr_in_lua),
+]

@@ -1,0 +1,92 @@
+"""The fork sandbox: a task runs in a forked child with a hard deadline, and the child is killed after it."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+
+from ._process_role import mark_as_check_process
+from ._results import Outcome
+
+OUTPUT_LIMIT = 4000
+
+
+def _child(task: Callable[[], Outcome], write_fd: int) -> None:
+    mark_as_check_process()
+    # The kernel's stdout is a ZMQ stream owned by threads that do not exist in this child: capture instead.
+    captured = io.StringIO()
+    sys.stdout = sys.stderr = captured
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        outcome = task()
+    except BaseException as error:  # the task reports learner errors itself; this is a checker bug
+        outcome = Outcome("error", repr(error), internal=traceback.format_exc())
+    outcome = replace(outcome, output=captured.getvalue()[-OUTPUT_LIMIT:])
+    with os.fdopen(write_fd, "wb") as pipe:
+        pipe.write(pickle.dumps(outcome))
+    os._exit(0)
+
+
+def _read_until(read_fd: int, deadline: float) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), False
+        ready, _, _ = select.select([read_fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(read_fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+
+
+def ended_without_answer(status: int) -> Outcome:
+    """The outcome when the checking process died before it answered (os._exit, a crash, a signal)."""
+    how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.WEXITSTATUS(status)}"
+    return Outcome(
+        "error",
+        f"The checking process ended without an answer ({how}): your code may have called os._exit() or "
+        "crashed the interpreter. Remove that call and run the check again.",
+    )
+
+
+def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
+    """Run task() in a forked child; its Outcome, or status "timeout" after timeout seconds."""
+    read_fd, write_fd = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about fork in a threaded process. On Linux the child only runs task() and exits;
+        # on macOS, where that is unsafe, the default sandbox is spawn.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(read_fd)
+        _child(task, write_fd)
+    os.close(write_fd)
+    try:
+        data, finished = _read_until(read_fd, time.monotonic() + timeout)
+    except BaseException:  # KeyboardInterrupt in the kernel: stop the child, then let it propagate
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(read_fd)
+        raise
+    os.close(read_fd)
+    if not finished:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if not finished:
+        return Outcome("timeout")
+    if not data:
+        return ended_without_answer(status)
+    outcome: Outcome = pickle.loads(data)
+    return outcome

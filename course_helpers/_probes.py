@@ -1,0 +1,55 @@
+"""Checker probes that recur across topics: a crash between two commands, and the shape of a returned value.
+
+Each builds on Trial; each failure message names the mistake and says what to do, as every check's does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from ._trial import Trial
+from ._wire import Command
+
+EXPIRY_OPTIONS = frozenset({"EX", "PX", "EXAT", "PXAT"})
+EXPIRE_COMMANDS = frozenset({"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
+
+
+def call_with_crash_after(t: Trial, commands: Iterable[str], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Call the learner's function; once it has sent one of commands, its next send fails (a crash in between).
+
+    Returns (crashed, value): crashed is True when the cut happened (inspect what reached Redis next), and
+    value is what the call returned otherwise. A ConnectionError caused by the cut is expected.
+    """
+    cut = t.cut_connection_after(commands)
+    value, error = t.try_call(*args, expected=(redis.ConnectionError,), **kwargs)
+    if not cut["fired"] and error is not None:
+        raise error  # the learner's ConnectionError without any cut: the checking Redis itself failed
+    return cut["fired"], value
+
+
+def expiry_set_separately(commands: Iterable[Command]) -> bool:
+    """True when a SET without an expiry option and a separate EXPIRE-family command were sent outside MULTI."""
+    sent = list(commands)
+    names = {command[0].upper() for command in sent if command}
+    plain_set = any(
+        command[0].upper() == "SET" and not EXPIRY_OPTIONS & {word.upper() for word in command[3:]}
+        for command in sent
+        if command
+    )
+    return plain_set and bool(EXPIRE_COMMANDS & names) and "MULTI" not in names
+
+
+def refuse_none(t: Trial, value: Any, advice: str) -> None:
+    """Fail with "<call> returned None: <advice>" when value is None."""
+    if value is None:
+        t.fail(f"{t.last_call} returned None: {advice}")
+
+
+def refuse_other_types(t: Trial, value: Any, kinds: type | tuple[type, ...], advice: str) -> None:
+    """Fail with "<call> returned <type> <value>; <advice>" unless value is one of kinds (bool is never an int)."""
+    wanted = kinds if isinstance(kinds, tuple) else (kinds,)
+    if not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted):
+        t.fail(f"{t.last_call} returned {type(value).__name__} {value!r:.60}; {advice}")
