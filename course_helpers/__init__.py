@@ -2,7 +2,7 @@
 
 import sys
 
-from . import _sandbox, exercises
+from . import _cells, _sandbox, exercises
 from ._connection import Backend, backend, clear, connect, redis_url
 from ._dashboard import progress
 from ._doctor import doctor
@@ -18,6 +18,7 @@ from .exercises import quiz
 
 __version__ = "0.1.0"
 
+_cells.register_magics()  # %%under_the_hood, %%needs_redis, %%not_in_browser in lesson notebooks
 if "ipykernel" in sys.modules:  # in a notebook: have the check worker (if checks use one) ready by the first check
     _sandbox.prewarm()
 

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point for `python -m course_helpers`."""
     parser = argparse.ArgumentParser(prog="python -m course_helpers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("doctor", help="check Python, packages and the Redis backend; says the next step")
+    doctor_parser = commands.add_parser("doctor", help="check Python, packages and the Redis backend; the next step")
+    doctor_parser.add_argument("--short", action="store_true", help="only the backend and the next step")
     commands.add_parser("progress", help="show your progress per notebook and exercise")
     reset_parser = commands.add_parser("reset", help="delete the course's own keys and progress")
     reset_parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -122,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         return classroom(args)
     if args.command == "doctor":
         lines, ok = diagnose()
-        print("\n".join(lines))
+        short = [line for line in lines if line.strip().startswith(("Backend", "!!"))] + lines[-1:]
+        print("\n".join(short if args.short else lines))
         return 0 if ok else 1
     if args.command == "progress":
         return show_progress()

@@ -19,6 +19,9 @@ from ._safety import CourseEnvironmentError, claim_database, clear_course_databa
 from ._urls import redact, split_db
 from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
 
+# The oldest server every lesson runs on; cells that need a newer one say so (%%needs_redis) instead of failing.
+MIN_SERVER_VERSION = (6, 2)
+FAKE_EMULATES = (8, 0)  # the Redis version the embedded fakeredis answers as
 LOCAL_URL = "redis://localhost:6379"
 LOCAL_PROBE_SECONDS = 0.3
 REMOTE_PROBE_SECONDS = 2.0
@@ -48,6 +51,11 @@ class Backend:
     def url(self) -> str | None:
         """The redis:// URL of the course's database, password included (do not print it)."""
         return None if self.base_url is None else f"{self.base_url}/{self.db}"
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        """The server's version as numbers, (7, 0, 15); for fakeredis, the version it emulates."""
+        return FAKE_EMULATES if self.kind == "fake" else version_numbers(self.version)
 
     @property
     def host(self) -> str:
@@ -83,8 +91,16 @@ class Backend:
         if self.kind == "real":
             switch = "set COURSE_BACKEND=fake and restart the kernel to use the built-in fakeredis instead"
             text = f"Using real Redis {self.version}{where}, database {self.db} (the course's own)"
+            if self.version_tuple[:1] < (7,):
+                text += (
+                    f". Redis {self.version} runs every lesson; the few cells that need Redis 7 show what they "
+                    "print there instead of running"
+                )
         else:
-            switch = "start a Redis server and restart the kernel to use it instead (`make doctor` shows how)"
+            switch = (
+                "start a Redis server and restart the kernel to use it instead "
+                "(`python -m course_helpers doctor` shows how)"
+            )
             text = f"Using the built-in fakeredis {self.version}{where}, database {self.db}"
         note = f" {self.note}" if self.note else ""
         return f"{text}; {switch}.{note}"
@@ -116,16 +132,50 @@ def _server_version(client: redis.Redis) -> str:
         return "(version hidden by the server)"
 
 
+def version_numbers(text: str) -> tuple[int, ...]:
+    """ "7.0.15" → (7, 0, 15); () when the server hides its version."""
+    numbers = []
+    for part in text.split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
 def _fake_version() -> str:
-    return f"{fakeredis.__version__} (emulating Redis 8.0)"
+    return f"{fakeredis.__version__} (emulating Redis {'.'.join(map(str, FAKE_EMULATES))})"
+
+
+def too_old(version: str) -> bool:
+    """True for a server older than the oldest the course supports (an unknown version is given the benefit)."""
+    numbers = version_numbers(version)
+    return bool(numbers) and numbers < MIN_SERVER_VERSION
+
+
+def _too_old_sentence(version: str, where: str) -> str:
+    oldest = ".".join(map(str, MIN_SERVER_VERSION))
+    return (
+        f"The Redis at {where} is version {version}, older than {oldest}, the oldest this course supports (several "
+        f"lessons use commands it does not have). Upgrade it to Redis {oldest} or newer"
+    )
 
 
 def _real_backend(base_url: str, origin: str, explicit_db: int | None, note: str = "") -> Backend:
     def client_for(db: int) -> redis.Redis:
         return redis.Redis.from_url(f"{base_url}/{db}", socket_timeout=5)
 
+    # The version is read before anything is written, so an unsupported server is left exactly as it was.
+    with client_for(0) as probe:
+        version = _server_version(probe)
+    if too_old(version):
+        if origin == "localhost":  # found by looking, not asked for: fall back rather than fail
+            return _embedded_backend(f"({_too_old_sentence(version, 'localhost:6379')} to use it.)")
+        raise CourseEnvironmentError(
+            f"{_too_old_sentence(version, redact(base_url))}, or unset REDIS_URL (and restart the kernel) to use "
+            "the built-in fakeredis."
+        )
     db = claim_database(client_for, redact(base_url), explicit_db)
-    return Backend("real", origin, base_url, db, _server_version(client_for(db)), note)
+    return Backend("real", origin, base_url, db, version, note)
 
 
 def _embedded_backend(note: str = "") -> Backend:

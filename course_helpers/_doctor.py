@@ -57,12 +57,13 @@ def diagnose() -> tuple[list[str], bool]:
     if missing:
         lines += [
             "",
-            f"Missing: {', '.join(missing)}. Next step: `make install` (or `pip install -e .`), then run this again.",
+            f"Missing: {', '.join(missing)}. Next step: `make install` (or `python tasks.py install`), then run this "
+            "again.",
         ]
     elif backend_ok and ok:
-        lines += ["", "All set. Next step: `make lab` opens the course at notebooks/00-welcome.ipynb."]
+        lines += ["", "All set. Next step: `make lab` (or `python tasks.py lab`) opens notebooks/00-welcome.ipynb."]
     else:
-        lines += ["", "Next step: fix the backend problem above, then run `make doctor` again."]
+        lines += ["", "Next step: fix the backend problem above, then run `python tasks.py doctor` again."]
     return lines, ok and backend_ok and not missing
 
 

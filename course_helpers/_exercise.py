@@ -23,7 +23,7 @@ from ._private_server import real_server_for_checks
 from ._results import CheckResult, Outcome, Status
 from ._safety import CourseEnvironmentError
 from ._sandbox import run_isolated
-from ._trial import CheckFailed, LearnerRaised, Trial, TrialRedis
+from ._trial import CheckFailed, LearnerRaised, ServerTooOld, Trial, TrialRedis
 
 
 class _Placeholder:
@@ -264,6 +264,8 @@ class Exercise:
             status, message = "fail", str(failure)
         except LearnerRaised as raised:
             status, message = "error", str(raised)
+        except ServerTooOld as too_old:
+            status, message = "env_problem", str(too_old)
         except redis.ConnectionError as error:
             status, message = (
                 "env_problem",

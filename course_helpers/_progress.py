@@ -27,6 +27,12 @@ EventSink = Callable[[Event], None]
 
 _sinks: list[EventSink] = []
 _lock = threading.Lock()
+_renamed: dict[str, str] = {}  # an exercise's or quiz's former id → its id now
+
+
+def rename_ids(former_to_current: dict[str, str]) -> None:
+    """Read events recorded under a former id as events of the current one (exercises move between lessons)."""
+    _renamed.update(former_to_current)
 
 
 APP_NAME = "redis-course"
@@ -83,7 +89,8 @@ def _file_lock(path: Path) -> Any:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold a lock on path (a sibling .lock file) shared by every process and thread on this computer."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _lock:
         lock = _file_lock(path)
@@ -93,8 +100,7 @@ def _locked(path: Path) -> Iterator[None]:
         except TimeoutError:  # filelock.Timeout: a crashed process left its lock file behind
             lock = None
             warnings.warn(
-                f"Another notebook held the progress file's lock for {LOCK_SECONDS:g} s; saving without it.",
-                stacklevel=3,
+                f"Another notebook held {path.name}'s lock for {LOCK_SECONDS:g} s; writing without it.", stacklevel=3
             )
         try:
             yield
@@ -115,7 +121,7 @@ def record(kind: str, exercise_id: str, **fields: Any) -> Event:
     line = json.dumps(event, ensure_ascii=False) + "\n"
     path = progress_file()
     try:
-        with _locked(path):
+        with file_lock(path):
             _append_line(path, line)
     except OSError as error:
         warnings.warn(f"Progress could not be saved to {path} ({error}); the check itself worked.", stacklevel=2)
@@ -144,7 +150,7 @@ def read_events() -> list[Event]:
     path = progress_file()
     if not path.exists():
         return []
-    with _locked(path):
+    with file_lock(path):
         raw = path.read_bytes().decode(errors="replace").splitlines()
         events: list[Event] = []
         bad: list[str] = []
@@ -155,6 +161,7 @@ def read_events() -> list[Event]:
                 event = json.loads(text)
                 if not isinstance(event, dict) or "exercise" not in event:
                     raise ValueError("not an event")
+                event["exercise"] = _renamed.get(event["exercise"], event["exercise"])
                 events.append(event)
             except ValueError:
                 bad.append(text)
@@ -182,7 +189,7 @@ def hints_shown(exercise_id: str) -> int:
 def forget_progress() -> bool:
     """Delete the progress file; True if there was one."""
     path = progress_file()
-    with _locked(path):
+    with file_lock(path):
         if path.exists():
             path.unlink()
             return True

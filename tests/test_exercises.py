@@ -19,6 +19,8 @@ def sandbox(request, monkeypatch) -> str:
     if request.param == "spawn":
         monkeypatch.setenv("COURSE_SANDBOX", "spawn")
     return request.param
+
+
 IDS = [exercise.id for exercise in EXERCISES]
 MUTANTS = [
     pytest.param(exercise, mutant, id=f"{exercise.id}-{mutant.answer.__name__}")

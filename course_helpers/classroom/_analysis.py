@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from .. import exercises
 from .._class_link import events_key
 from ._seats import ROSTER_KEY
 
@@ -26,6 +27,7 @@ def class_events(hub: redis.Redis) -> pd.DataFrame:
             rows.append(row)
     columns = ["student", "uid", "ts", "event", "exercise", "status", "message", "level", "notebook"]
     frame = pd.DataFrame(rows, columns=columns).drop_duplicates(subset=["student", "uid"])
+    frame["exercise"] = frame["exercise"].map(lambda exercise_id: exercises.current_id(str(exercise_id)))
     frame["ts"] = pd.to_numeric(frame["ts"], errors="coerce")
     frame["status"] = frame["status"].fillna("").map(lambda s: s.strip('"'))
     frame["message"] = frame["message"].fillna("").map(lambda s: s.strip('"'))

@@ -9,11 +9,12 @@ from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
+from .. import _progress
 from .._exercise import Exercise
 from .._quiz import Quiz, show_quiz
 from .._sandbox import prewarm
 
-__all__ = ["Exercise", "Quiz", "all", "get", "get_quiz", "ids", "quiz", "quizzes"]
+__all__ = ["Exercise", "Quiz", "all", "current_id", "get", "get_quiz", "ids", "quiz", "quizzes"]
 
 
 def _topic_modules() -> list[ModuleType]:
@@ -31,6 +32,14 @@ _EXERCISES = [exercise for module in _MODULES for exercise in module.EXERCISES]
 _BY_ID = {exercise.id: exercise for exercise in _EXERCISES}
 _QUIZZES = [replace(quiz, notebook=module.NOTEBOOK) for module in _MODULES for quiz in getattr(module, "QUIZZES", ())]
 _QUIZ_BY_ID = {quiz.id: quiz for quiz in _QUIZZES}
+# A module's FORMER_IDS = {"old.id": "new.id"} keeps the progress of an exercise that moved to another topic.
+_FORMER_IDS = {old: new for module in _MODULES for old, new in getattr(module, "FORMER_IDS", {}).items()}
+_progress.rename_ids(_FORMER_IDS)
+
+
+def current_id(exercise_id: str) -> str:
+    """The id an exercise or quiz has now, given one it may have had before."""
+    return _FORMER_IDS.get(exercise_id, exercise_id)
 
 
 def all() -> list[Exercise]:
