@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".installed"
+EXTRAS = "test"  # make lab needs these; make test adds the browser-edition tools (TEST_EXTRAS)
+TEST_EXTRAS = "test,lite,browser"
 LINTED = ["course_helpers", "tests", "scripts", "notebooks", "tasks.py"]
 
 
@@ -48,19 +49,20 @@ def _uv() -> list[str] | None:
     return [str(tool("uv"))] if code == 0 and tool("uv").exists() else None
 
 
-def install(_args: argparse.Namespace | None = None) -> None:
+def install(_args: argparse.Namespace | None = None, extras: str = EXTRAS) -> None:
     """Create .venv and install the course with its test tools (skipped when nothing changed)."""
-    if STAMP.exists() and STAMP.stat().st_mtime >= (ROOT / "pyproject.toml").stat().st_mtime and PYTHON.exists():
+    stamp = VENV / f".installed-{extras.replace(',', '-')}"
+    if stamp.exists() and stamp.stat().st_mtime >= (ROOT / "pyproject.toml").stat().st_mtime and PYTHON.exists():
         return
     started = time.perf_counter()
     if not PYTHON.exists():
         run(sys.executable, "-m", "venv", VENV)
     uv = _uv()
     if uv:
-        run(*uv, "pip", "install", "-q", "--python", PYTHON, "-e", ".[test]")
+        run(*uv, "pip", "install", "-q", "--python", PYTHON, "-e", f".[{extras}]")
     else:
-        run(PYTHON, "-m", "pip", "install", "-q", "-e", ".[test]")
-    STAMP.touch()
+        run(PYTHON, "-m", "pip", "install", "-q", "-e", f".[{extras}]")
+    stamp.touch()
     print(f"Installed the course into {VENV.name} in {time.perf_counter() - started:.1f} s.")
 
 
@@ -85,7 +87,7 @@ def lab(args: argparse.Namespace) -> None:
 
 def lint(_args: argparse.Namespace | None = None) -> None:
     """ruff (notebooks too), ruff format, stripped notebooks, mypy."""
-    install()
+    install(extras=TEST_EXTRAS)
     run(tool("ruff"), "check", *LINTED)
     run(tool("ruff"), "format", "--check", *LINTED)
     run(PYTHON, "scripts/strip_notebooks.py", "--check")
@@ -101,7 +103,7 @@ def test(args: argparse.Namespace) -> None:
 
 def test_fast(args: argparse.Namespace) -> None:
     """The quick tests only (no notebooks, nothing marked slow)."""
-    install()
+    install(extras=TEST_EXTRAS)
     run(PYTHON, "-m", "pytest", "-m", "not slow", *os.environ.get("PYTEST_ARGS", "").split(), *args.pytest_args)
 
 
@@ -132,14 +134,58 @@ def strip(_args: argparse.Namespace) -> None:
 
 def lite(_args: argparse.Namespace) -> None:
     """Build the in-browser (JupyterLite) site into build/lite."""
-    install()
+    install(extras=TEST_EXTRAS)
     run(PYTHON, "scripts/build_lite.py")
+
+
+def find_python(version: str) -> Path | None:
+    """An interpreter for Python `version` ("3.10"): on PATH, installed by pyenv, or through the Windows launcher."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += [str(path) for path in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))]
+    if os.name == "nt" and shutil.which("py"):
+        found = subprocess.run(["py", f"-{version}", "-c", "import sys; print(sys.executable)"], capture_output=True)
+        candidates.append(found.stdout.decode().strip() if found.returncode == 0 else None)
+    for candidate in filter(None, candidates):
+        if subprocess.call([candidate, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+            return Path(candidate)
+    return None
+
+
+def _environment(version: str, lowest: bool) -> Path:
+    """A separate virtual environment with Python `version` and the course installed (lowest-direct if asked)."""
+    interpreter = find_python(version)
+    if interpreter is None:
+        sys.exit(f"Python {version} was not found (not on PATH, not in pyenv); install it to run this task.")
+    folder = ROOT / (f".venv-{version}-lowest" if lowest else f".venv-{version}")
+    python = folder / PYTHON.relative_to(VENV)
+    if not python.exists():
+        run(interpreter, "-m", "venv", folder)
+    install()  # uv comes from the main environment
+    uv = _uv() or sys.exit("These tasks need uv (pip install uv).")
+    resolution = ["--resolution", "lowest-direct"] if lowest else []
+    run(*uv, "pip", "install", "-q", "--python", python, *resolution, "-e", f".[{TEST_EXTRAS}]")
+    return python
+
+
+def test_lowest(args: argparse.Namespace) -> None:
+    """Every test with the lowest versions pyproject.toml allows, on the lowest Python it supports (3.10)."""
+    python = _environment("3.10", lowest=True)
+    run(python, "-m", "pytest", "-n", os.environ.get("PYTEST_WORKERS", "auto"), *args.pytest_args)
+
+
+def test_python(args: argparse.Namespace) -> None:
+    """Every test on another Python: python tasks.py test-python --python 3.13 [pytest args]."""
+    python = _environment(args.python or "3.13", lowest=False)
+    run(python, "-m", "pytest", "-n", os.environ.get("PYTEST_WORKERS", "auto"), *args.pytest_args)
 
 
 def clean(_args: argparse.Namespace) -> None:
     """Remove .venv and caches."""
-    for name in (".venv", ".pytest_cache", ".ruff_cache", ".mypy_cache", "build"):
+    for name in (".pytest_cache", ".ruff_cache", ".mypy_cache", "build"):
         shutil.rmtree(ROOT / name, ignore_errors=True)
+    for folder in ROOT.glob(".venv*"):
+        shutil.rmtree(folder, ignore_errors=True)
     for info in ROOT.glob("*.egg-info"):
         shutil.rmtree(info, ignore_errors=True)
 
@@ -155,6 +201,8 @@ TASKS = {
     "bench": bench,
     "strip": strip,
     "lite": lite,
+    "test-lowest": test_lowest,
+    "test-python": test_python,
     "clean": clean,
 }
 
@@ -164,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python tasks.py", description=__doc__.split("\n")[0])
     parser.add_argument("task", choices=TASKS, help="; ".join(f"{n}: {f.__doc__}" for n, f in TASKS.items()))
     parser.add_argument("--port", type=int, default=None, help="lab: the port JupyterLab listens on (default 8888)")
+    parser.add_argument("--python", default=None, help="test-python: the Python version to test on (default 3.13)")
     args, extra = parser.parse_known_args(argv)
     args.pytest_args = extra  # test, test-fast: anything else goes to pytest (-k name, -x, a test file...)
     TASKS[args.task](args)

@@ -5,21 +5,28 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import redis
 from fakeredis import TcpFakeServer
-from fakeredis._clients._tcp_server import TCPFakeRequestHandler
 
 
-class _CourseRequestHandler(TCPFakeRequestHandler):
-    """fakeredis' TCP handler, made to behave like a real server in two ways the lessons depend on."""
+class _RealServerManners:
+    """Mixed into fakeredis' TCP request handler: behave like a real server in two ways the lessons depend on.
+
+    The handler class is fakeredis' own (taken from a server instance, not imported from a private module);
+    what this relies on of it (setup() and current_client.read_response) is covered by tests/test_embedded.py,
+    and pyproject.toml bounds fakeredis below its next major version.
+    """
+
+    request: socket.socket
+    current_client: Any
 
     def setup(self) -> None:
         # Without TCP_NODELAY, a request with several replies (a pipeline, MULTI/EXEC) stalls ~40 ms on
         # Nagle's algorithm, and pipelines would look slower than single commands.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().setup()
+        super().setup()  # type: ignore[misc]  # the handler class this is mixed into has setup()
         read_response = self.current_client.read_response
 
         def reply_with_errors(*args: Any, **kwargs: Any) -> Any:
@@ -30,7 +37,11 @@ class _CourseRequestHandler(TCPFakeRequestHandler):
             except redis.ResponseError as error:
                 return error
 
-        self.current_client.read_response = reply_with_errors  # type: ignore[method-assign]
+        self.current_client.read_response = reply_with_errors
+
+
+def _with_manners(handler: type) -> type:
+    return type(f"Course{handler.__name__}", (_RealServerManners, handler), {})
 
 
 def free_port() -> int:
@@ -52,7 +63,7 @@ class EmbeddedServer:
     def start(self) -> EmbeddedServer:
         """Bind a free loopback port and start serving; returns self."""
         server = TcpFakeServer((self.host, self.port), server_type="redis")
-        server.RequestHandlerClass = _CourseRequestHandler
+        server.RequestHandlerClass = _with_manners(cast(type, server.RequestHandlerClass))
         # Daemon handler threads: a client left open in a notebook must not keep the kernel alive at exit.
         server.daemon_threads = True
         server.block_on_close = False

@@ -1,13 +1,19 @@
-"""A throw-away redis-server that the course starts itself, on a free loopback port, with no persistence."""
+"""A throw-away redis-server that the course starts itself, on a free loopback port, with no persistence.
+
+The server runs under a guardian process (_guardian.py) tied to this Python process by a pipe: however this
+process ends (a clean exit, a killed kernel, os._exit), the pipe closes and the guardian stops the server.
+"""
 
 from __future__ import annotations
 
 import atexit
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis
 
@@ -21,7 +27,8 @@ class PrivateRedis:
 
     binary: str = "redis-server"
     port: int = 0
-    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)  # the guardian
+    server_pid: int = 0
     _dir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     @property
@@ -40,8 +47,13 @@ class PrivateRedis:
             )
         self.port = self.port or free_port()
         self._dir = tempfile.TemporaryDirectory(prefix="course-redis-")
+        guardian = Path(__file__).resolve().parent / "_guardian.py"
         self._process = subprocess.Popen(
             [
+                sys.executable,
+                "-I",
+                "-S",
+                str(guardian),
                 path,
                 "--port",
                 str(self.port),
@@ -58,9 +70,12 @@ class PrivateRedis:
                 "--loglevel",
                 "warning",
             ],
-            stdout=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # the lifeline: closed when this process ends, however it ends
+            stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
+        assert self._process.stdout is not None
+        self.server_pid = int(self._process.stdout.readline() or 0)
         atexit.register(self.stop)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + wait_seconds
@@ -85,11 +100,13 @@ class PrivateRedis:
         return self._process is not None and self._process.poll() is None
 
     def stop(self) -> None:
-        """Terminate the server and remove its directory."""
+        """Stop the server (its guardian stops it when the lifeline closes) and remove its directory."""
         if self._process is not None:
-            self._process.terminate()
+            for stream in (self._process.stdin, self._process.stdout):
+                if stream is not None:
+                    stream.close()
             try:
-                self._process.wait(timeout=5)
+                self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()

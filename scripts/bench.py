@@ -7,9 +7,9 @@ Writes bench/REPORT.md and bench/report.png. Targets: Run All of the whole cours
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -17,6 +17,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+try:
+    import resource  # Linux and macOS only: the kernels' peak memory
+except ImportError:
+    resource = None  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -97,6 +102,97 @@ def check_latency(backend: str) -> dict[str, tuple[float, float]]:
             assert result.passed, str(result)
         results[exercise.id] = (statistics.median(samples), p95(samples))
     return results
+
+
+def sandbox_latency() -> dict[str, dict[str, float]]:
+    """Strategy -> exercise id -> median ms of checking the reference on fakeredis (fork, spawn, inline)."""
+    from course_helpers import _sandbox, exercises
+
+    strategies = [name for name in ("fork", "spawn", "inline") if name != "fork" or _sandbox.can_fork()]
+    results: dict[str, dict[str, float]] = {}
+    saved = os.environ.get("COURSE_SANDBOX")
+    os.environ["COURSE_CHECK_BACKEND"] = "fake"
+    try:
+        for strategy in strategies:
+            os.environ["COURSE_SANDBOX"] = strategy
+            results[strategy] = {}
+            for exercise in exercises.all():
+                exercise.check(exercise.reference)  # warm-up (the spawn worker starts here)
+                samples = []
+                for _ in range(CHECK_REPEATS):
+                    started = time.perf_counter()
+                    exercise.check(exercise.reference)
+                    samples.append((time.perf_counter() - started) * 1000)
+                results[strategy][exercise.id] = statistics.median(samples)
+    finally:
+        if saved is None:
+            os.environ.pop("COURSE_SANDBOX", None)
+        else:
+            os.environ["COURSE_SANDBOX"] = saved
+    return results
+
+
+FIRST_CHECK = """
+import os, sys, time
+os.environ["COURSE_SANDBOX"] = "spawn"
+sys.modules.setdefault("ipykernel", type(sys)("ipykernel"))  # as in a notebook: the worker starts at import
+started = time.perf_counter()
+from course_helpers import exercises
+imported = time.perf_counter()
+time.sleep(float(sys.argv[1]))  # the learner reads the exercise before checking it
+exercise = exercises.get("welcome.save_greeting")
+checking = time.perf_counter()
+assert exercise.check(exercise.reference).passed
+print(imported - started, time.perf_counter() - checking)
+"""
+
+
+def first_spawn_check() -> dict[str, float]:
+    """Seconds of the first check on the spawn path: right after import, and after 2 s of reading."""
+    timings = {"import": 0.0}
+    for label, pause in (("at once", 0.0), ("after 2 s", 2.0)):
+        samples = []
+        for _ in range(3):
+            done = subprocess.run([sys.executable, "-c", FIRST_CHECK, str(pause)], capture_output=True, text=True)
+            imported, first = (float(value) for value in done.stdout.split())
+            samples.append(first)
+            timings["import"] = max(timings["import"], imported)
+        timings[label] = statistics.median(samples)
+    return timings
+
+
+GUARD_OVERHEAD = """
+import json, statistics, sys, time
+from course_helpers import _inline, exercises
+from course_helpers._exercise import TrialTask
+
+plain, guarded = [], []
+for exercise in exercises.all():
+    task = TrialTask.of(exercise, exercise.reference, None)
+    task()
+    for _ in range(int(sys.argv[1])):
+        started = time.perf_counter()
+        task()
+        plain.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        _inline.run(task, 10.0)
+        guarded.append((time.perf_counter() - started) * 1000)
+print(json.dumps([statistics.median(plain), statistics.median(guarded), (sum(guarded) / sum(plain) - 1) * 100]))
+"""
+
+
+def inline_guard_overhead() -> tuple[str, float, float, float]:
+    """(Python, median ms without a guard, median ms with the deadline guard, overhead %) over every reference.
+
+    Measured on Python 3.13 when `python tasks.py test-python` has made .venv-3.13 (the browser's Pyodide runs a
+    Python with sys.monitoring, as 3.12+ do; 3.10 and 3.11 fall back to a slower line trace).
+    """
+    newer = ROOT / ".venv-3.13" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    python = str(newer) if newer.exists() else sys.executable
+    done = subprocess.run([python, "-c", GUARD_OVERHEAD, str(CHECK_REPEATS)], capture_output=True, text=True)
+    version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], capture_output=True)
+    plain, guarded, overhead = json.loads(done.stdout.strip().splitlines()[-1])
+    return version.stdout.decode().strip(), plain, guarded, overhead
 
 
 def lesson_measurements(urls: dict[str, str]) -> list[str]:
@@ -245,7 +341,11 @@ def main() -> int:
         urls["real redis-server (loopback)"] = server.url
     extra = lesson_measurements(urls)
     embedded.stop()
-    kernel_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    kernel_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if resource else float("nan")
+    print("Timing the three sandboxes...", flush=True)
+    by_sandbox = sandbox_latency()
+    first = first_spawn_check()
+    guard_python, plain_ms, guarded_ms, overhead = inline_guard_overhead()
     if server:
         server.stop()
 
@@ -305,6 +405,35 @@ def main() -> int:
             f"{sum(m <= 50 for m in medians)} of {len(medians)} exercises at or under 50 ms; slowest "
             f"{max(values, key=lambda i: values[i][0])} at {max(medians):.0f} ms (target for concurrency checks: 1 s)."
         )
+    lines += [
+        "",
+        f"## The three sandboxes side by side (fakeredis, reference answers, {CHECK_REPEATS} runs each)",
+        "",
+        "fork: a forked child per check (the default on Linux). spawn: a warm worker process that receives the "
+        "check by cloudpickle (the default on Windows and macOS). inline: in the kernel under a deadline guard "
+        "(the browser edition).",
+        "",
+        "| exercise | " + " | ".join(f"{s} median" for s in by_sandbox) + " |",
+        "|---|" + "---:|" * len(by_sandbox),
+    ]
+    for exercise_id in next(iter(by_sandbox.values())):
+        lines.append(
+            f"| {exercise_id} | " + " | ".join(f"{by_sandbox[s][exercise_id]:.0f} ms" for s in by_sandbox) + " |"
+        )
+    lines.append("")
+    for strategy, values in by_sandbox.items():
+        medians = list(values.values())
+        lines.append(
+            f"- {strategy}: median of medians **{statistics.median(medians):.0f} ms**; "
+            f"{sum(m <= 50 for m in medians)} of {len(medians)} exercises at or under 50 ms."
+        )
+    lines += [
+        f"- spawn, first check after `import course_helpers` ({first['import']:.2f} s to import): "
+        f"**{first['at once']:.2f} s** when checked at once, **{first['after 2 s']:.2f} s** after 2 s of reading "
+        "(target: 1 s).",
+        f"- inline deadline guard on Python {guard_python}: reference checks {plain_ms:.1f} ms without it, "
+        f"{guarded_ms:.1f} ms with it (median); total overhead **{overhead:+.1f} %** (target: at most 10 %).",
+    ]
     if extra:
         lines += ["", "## Lesson measurements", "", *extra]
     if server and os.environ.get("BENCH_CLASSROOM", "1") == "1":

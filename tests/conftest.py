@@ -21,6 +21,13 @@ def _no_real_redis(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def redis_server_installed() -> None:
+    """Skip (or fail, with COURSE_REQUIRE_REAL_REDIS=1) unless the redis-server program is installed."""
+    if shutil.which("redis-server") is None:
+        _no_real_redis("redis-server is not installed")
+
+
+@pytest.fixture(scope="session")
 def real_server() -> Iterator[PrivateRedis]:
     """A private redis-server on a free port for the whole test session."""
     if shutil.which("redis-server") is None:

@@ -52,7 +52,13 @@ def execute(path: Path, solved: bool = False, timeout: int = 180):
     client = NotebookClient(
         notebook, km=kernel, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        # nbclient leaves a kernel it was given running; a kernel left behind ends with os._exit at the end of
+        # the test run, and everything it started with it (the course's guardians stop their servers then).
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
     return notebook
 
 

@@ -54,9 +54,7 @@ def test_binder_start_falls_back_to_fakeredis_without_redis_server(tmp_path):
 
 
 @pytest.mark.real
-def test_binder_start_launches_redis_on_loopback_without_persistence(tmp_path):
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+def test_binder_start_launches_redis_on_loopback_without_persistence(tmp_path, redis_server_installed):
     port = free_port()
     env = {**os.environ, "COURSE_REDIS_PORT": str(port)}
     env.pop("COURSE_BACKEND", None)

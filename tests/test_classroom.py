@@ -28,7 +28,7 @@ def _snapshot(client: redis.Redis) -> dict:
 
 
 @pytest.fixture
-def hub(tmp_path):
+def hub(tmp_path, redis_server_installed):
     server = PrivateRedis().start()
     client = redis.Redis(port=server.port)
     client.set("user:123", "the instructor's own data", ex=3600)

@@ -93,7 +93,7 @@ def test_embedded_fakeredis_makes_socket_code_real(monkeypatch):
 
 
 @pytest.mark.real
-def test_redis_stopping_mid_lesson_gives_the_fix_and_recovers_when_it_is_back(monkeypatch):
+def test_redis_stopping_mid_lesson_gives_the_fix_and_recovers_when_it_is_back(monkeypatch, redis_server_installed):
     server = PrivateRedis().start()
     try:
         monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{server.port}")
