@@ -20,8 +20,9 @@ def main(argv: list[str]) -> int:
     """Start argv, stop it when stdin closes, and exit with its exit code."""
     if hasattr(signal, "SIGINT"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the owner decides when the program stops, not Ctrl-C
-    program = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
-    print(program.pid, flush=True)  # the owner may want to know the program's own pid
+    # The program's own output goes nowhere: this process's stdout carries one line, the program's pid.
+    program = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(program.pid, flush=True)
 
     def stop_when_owner_is_gone() -> None:
         sys.stdin.buffer.read()  # returns at end of file: the owner closed the pipe, or died
