@@ -42,14 +42,15 @@ def _drops_credentials(url):
 
 
 def check_make_client(t: Trial) -> str:
-    url = t.url.rsplit("/", 1)[0] + "/3"
-    with redis.Redis.from_url(url, decode_responses=True) as other_app:
+    url = t.url.rsplit("/", 1)[0] + "/3"  # in a browser tab, a placeholder that t.adopt() connects
+    with t.adopt(redis.Redis.from_url(url, decode_responses=True)) as other_app:
         other_app.set("probe:greeting", "héllo wörld")
     client = t.call(url)
     refuse_none(t, client, "return the client you build, e.g. return redis.Redis.from_url(...).")
     if isinstance(client, redis.ConnectionPool):
         t.fail(f"{t.last_call} returned a ConnectionPool: wrap it, return redis.Redis(connection_pool=pool).")
     refuse_other_types(t, client, redis.Redis, "it should return a redis.Redis client.")
+    t.adopt(client)
     try:
         value = client.get("probe:greeting")
     except redis.RedisError as error:
@@ -210,8 +211,9 @@ def check_get_with_retry(t: Trial) -> str:
     link.stop()
     if link.attempts > 1:
         t.fail(
-            f"{t.last_call} got WRONGTYPE (the key holds a list) and tried {link.attempts} times. A ResponseError "
-            "is a mistake in the command, and repeating it cannot fix it: retry only ConnectionError and TimeoutError."
+            f"{t.last_call} got WRONGTYPE (the key holds a list) and tried {link.attempts} times. WRONGTYPE is a "
+            "mistake in the command, and sending the same command again cannot fix it: retry only ConnectionError "
+            "and TimeoutError."
         )
     t.expect(
         isinstance(error, redis.ResponseError),
@@ -221,8 +223,8 @@ def check_get_with_retry(t: Trial) -> str:
         " with a pause between tries" if pauses else " (a short pause between tries would be kinder to the server)"
     )
     return (
-        f"get_with_retry retries dropped connections and timeouts{backoff}, stops after `attempts`, and never "
-        "retries a ResponseError."
+        f"get_with_retry retries dropped connections and timeouts{backoff}, stops after `attempts`, and lets a "
+        "ResponseError such as WRONGTYPE through at once."
     )
 
 
@@ -257,7 +259,10 @@ EXERCISES = [MAKE_CLIENT, GET_WITH_RETRY]
 QUIZZES = [
     Quiz(
         id="connections.quiz_retry",
-        question="Your code gets redis.ResponseError: WRONGTYPE. Should it retry?",
+        question=(
+            "A GET fails with WRONGTYPE (Operation against a key holding the wrong kind of value). Should your code "
+            "retry it?"
+        ),
         options=(
             "Yes, with exponential backoff",
             "Yes, but only once",
@@ -265,7 +270,10 @@ QUIZZES = [
         ),
         answer=2,
         explanation=(
-            "ResponseError comes from the server refusing the command; only connection problems are worth retrying."
+            "WRONGTYPE means the key holds another type: the same command fails the same way every time. Retry "
+            "connection problems (ConnectionError, TimeoutError). The few server errors that do pass (READONLY after "
+            "a failover, a cluster's MOVED or TRYAGAIN) need a reconnection or a redirect, which redis-py's Sentinel "
+            "and cluster clients do for you."
         ),
     ),
 ]

@@ -71,13 +71,19 @@ EXERCISES = [SAVE_GREETING]
 QUIZZES = [
     Quiz(
         id="welcome.quiz_isolation",
-        question="What does a check run your function against?",
+        question=(
+            "Your answer to an exercise has a bug: it deletes every key it finds. You run its check. What happens to "
+            "the keys in your own course database?"
+        ),
         options=(
-            "Your own Redis data",
-            "A fresh, private Redis that is thrown away afterwards",
-            "Nothing: it only reads your code",
+            "They are deleted too",
+            "Nothing: the check ran your function on a fresh, private Redis of its own",
+            "The check refuses to run code that deletes keys",
         ),
         answer=1,
-        explanation="Each check starts a fresh private Redis, so your function may even call FLUSHALL without harm.",
+        explanation=(
+            "Each check hands your function a client on a throw-away Redis that starts empty and is discarded "
+            "afterwards, so even FLUSHALL in an answer harms nothing of yours."
+        ),
     ),
 ]
