@@ -1,4 +1,4 @@
-"""04-hashes: objects stored as hashes, read back in one round trip, updated one field at a time."""
+"""05-hashes: objects stored as hashes, read back in one round trip, updated one field at a time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .._exercise import Exercise, Mutant
 from .._quiz import Quiz
 from .._trial import Trial
 
-NOTEBOOK = "04-hashes"
+NOTEBOOK = "05-hashes"
 
 
 # -- hashes.save_user -------------------------------------------------------------------------------------
@@ -352,18 +352,19 @@ QUIZZES = [
     Quiz(
         id="hashes.quiz_json_vs_hash",
         question=(
-            "Your profile cache stores each user as JSON text. Two requests update different fields of the same user at"
-            " the same time. What can happen?"
+            "Your app caches the reply of a weather API: a nested JSON document that it always reads and replaces "
+            "as a whole. How should it store each reply?"
         ),
         options=(
-            "Nothing: Redis runs one command at a time",
-            "One update can overwrite the other, because each request writes the whole JSON text back",
-            "Redis raises a WRONGTYPE error",
+            "As a hash, one field per top-level key of the document",
+            "As one JSON string, with SET and an expiry",
+            "As a list of the document's lines",
         ),
         answer=1,
         explanation=(
-            "Each request reads the whole text, changes its field and writes the whole text back: the last writer wins."
-            " With a hash, each request would HSET only its own field."
+            "A hash is flat (every value is a string) and pays off when fields are read or changed one at a time. A "
+            "document that is nested and always handled whole is one string: one SET with ex= writes it, one GET "
+            "reads it."
         ),
     ),
 ]

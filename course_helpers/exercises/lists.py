@@ -1,4 +1,4 @@
-"""03-lists: capped "recent items" lists, a blocking work queue, and moving a task without losing it."""
+"""04-lists: capped "recent items" lists, a blocking work queue, and moving a task without losing it."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 from .._wire import format_command
 
-NOTEBOOK = "03-lists"
+NOTEBOOK = "04-lists"
 
 
 # -- lists.recent_items ---------------------------------------------------------------------------------
 def push_recent(r, user_id, item, limit=5):
     key = f"recent:{user_id}"
-    pipe = r.pipeline()
-    pipe.lpush(key, item)
-    pipe.ltrim(key, 0, limit - 1)
-    pipe.execute()
+    with r.pipeline() as pipe:  # MULTI ... EXEC: one round trip, and no reader ever sees the list too long
+        pipe.lpush(key, item)
+        pipe.ltrim(key, 0, limit - 1)  # the end index is inclusive: 0 .. limit - 1 is limit items
+        pipe.execute()
 
 
 def _appends_at_tail(r, user_id, item, limit=5):
@@ -154,8 +154,8 @@ RECENT_ITEMS = Exercise(
         "Two list commands do it: one adds the item at the front, one cuts the list down to size.",
         "LPUSH adds at the left end (index 0). LTRIM key start stop keeps only indexes start to stop, and "
         "stop is inclusive: to keep limit items, keep 0 to limit - 1.",
-        'key = f"recent:{user_id}"; r.lpush(key, item); r.ltrim(key, 0, limit - 1) (a pipeline sends both '
-        "in one round trip).",
+        'key = f"recent:{user_id}"; r.lpush(key, item); r.ltrim(key, 0, limit - 1) (or queue both in '
+        "with r.pipeline() as pipe: ..., which runs them as one step, in one round trip).",
     ),
     mutants=(
         Mutant(_appends_at_tail, "oldest first"),
@@ -422,18 +422,19 @@ QUIZZES = [
         id="lists.quiz_fifo",
         question=(
             "Producers LPUSH jobs onto queue:jobs. Which call gives a worker the job that has waited longest, waiting "
-            "up to 5 s for one?"
+            "up to 2 s for one?"
         ),
         options=(
-            "r.blpop('queue:jobs', timeout=5)",
-            "r.brpop('queue:jobs', timeout=5)",
+            "r.blpop('queue:jobs', timeout=2)",
+            "r.brpop('queue:jobs', timeout=2)",
             "r.brpop('queue:jobs', timeout=0)",
         ),
         answer=1,
         explanation=(
             "LPUSH adds at the left, so the oldest job is at the right end: BRPOP. A timeout of 0 means wait forever on"
-            " the server, but the course client (redis-py's default socket_timeout=5) would raise TimeoutError after 5 "
-            "s. Remember that the reply is a (list name, value) pair."
+            " the server, but the client has a limit of its own (socket_timeout, 5 s by default in redis-py 8): the "
+            "course client raises TimeoutError then, and a client built with redis.Redis(host=...) sends BRPOP again. "
+            "Keep the BRPOP timeout below the socket timeout. The reply is a (list name, value) pair."
         ),
     ),
     Quiz(

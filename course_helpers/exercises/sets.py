@@ -1,4 +1,4 @@
-"""05-sets: tags two posts share, unique visitors per day that expire, and friend suggestions from set algebra."""
+"""06-sets: tags two posts share, unique visitors per day that expire, and friend suggestions from set algebra."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import refuse_none, refuse_other_types
+from .._probes import EXPIRE_COMMANDS, call_with_crash_after, refuse_none, refuse_other_types
 from .._quiz import Quiz
-from .._trial import Trial
+from .._trial import LearnerRaised, Trial
+from .._wire import format_command, writes_outside_transactions
 
-NOTEBOOK = "05-sets"
+NOTEBOOK = "06-sets"
 
 WEEK_SECONDS = 7 * 24 * 3600
 
@@ -167,9 +168,29 @@ COMMON_TAGS = Exercise(
 # -- sets.record_visitor -------------------------------------------------------------------------------
 def record_visitor(r, page, day, visitor):
     key = f"visitors:{page}:{day}"
-    r.sadd(key, visitor)  # a set keeps each visitor once
-    r.expire(key, 7 * 24 * 3600)  # seconds: keep each day's set for a week after its last visit
-    return r.scard(key)  # the size of the set, counted by Redis
+    with r.pipeline() as pipe:  # MULTI ... EXEC: the set never exists without its expiry
+        pipe.sadd(key, visitor)  # a set keeps each visitor once
+        pipe.expire(key, 7 * 24 * 3600)  # seconds: keep each day's set for a week after its last visit
+        pipe.scard(key)  # the size of the set, counted by Redis
+        _, _, count = pipe.execute()
+    return count
+
+
+def _sadd_then_expire(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    r.sadd(key, visitor)
+    r.expire(key, 7 * 24 * 3600)
+    return r.scard(key)
+
+
+def _pipeline_without_transaction(r, page, day, visitor):
+    key = f"visitors:{page}:{day}"
+    with r.pipeline(transaction=False) as pipe:
+        pipe.sadd(key, visitor)
+        pipe.expire(key, 7 * 24 * 3600)
+        pipe.scard(key)
+        _, _, count = pipe.execute()
+    return count
 
 
 def _counts_visits_in_a_list(r, page, day, visitor):
@@ -258,7 +279,7 @@ def _check_expiry(t: Trial, key: str) -> None:
             )
         t.fail(
             f"After {t.last_call}, {key} has no expiry, so one set per page per day would stay in memory forever. "
-            f"Set an expiry of 7 days after adding: r.expire(key, {WEEK_SECONDS})."
+            f"Set an expiry of 7 days after adding, in the same transaction: pipe.expire(key, {WEEK_SECONDS})."
         )
     if 0 <= pttl <= WEEK_SECONDS:
         t.fail(
@@ -272,13 +293,38 @@ def _check_expiry(t: Trial, key: str) -> None:
         )
 
 
+def _visit(t: Trial, page: str, day: str, visitor: str) -> Any:
+    """t.call, where EXPIRE's NX/XX/GT/LT options on a server older than 7.0 get a sentence, not a raw error."""
+    try:
+        return t.call(page, day, visitor)
+    except LearnerRaised as raised:
+        options = [
+            command
+            for command in t.sent
+            if command
+            and command[0].upper() in EXPIRE_COMMANDS
+            and {w.upper() for w in command[3:]} & {"NX", "XX", "GT", "LT"}
+        ]
+        if isinstance(raised.__context__, redis.ResponseError) and options and t.server_version < (7,):
+            version = ".".join(map(str, t.server_version))
+            t.fail(
+                f"{t.last_call} sent `{format_command(options[0])}`, and this Redis ({version}) answered with an "
+                f"error ({raised.__context__}): EXPIRE's NX, XX, GT and LT options need Redis 7.0. Here you need "
+                f"none of them: refresh the expiry on every visit with a plain r.expire(key, {WEEK_SECONDS})."
+            )
+        raise
+
+
 def check_record_visitor(t: Trial) -> str:
     page, day = "home", "2024-05-01"
     key = f"visitors:{page}:{day}"
     before = t.keys()
     seen: list[str] = []
+    first_call, first_sent = "", []
     for visitor in ["ada", "bob", "ada", "cy", "bob", "ada"]:
-        count = t.call(page, day, visitor)
+        count = _visit(t, page, day, visitor)
+        if not first_call:
+            first_call, first_sent = t.last_call, t.sent
         if visitor not in seen:
             seen.append(visitor)
         kind = t.admin.type(key)
@@ -311,7 +357,7 @@ def check_record_visitor(t: Trial) -> str:
     # Time passes: the set has an hour left. The next visit, by someone who came before, must refresh the expiry.
     for visitor in ("bob", "dee"):
         t.admin.expire(key, 3600)
-        count = t.call(page, day, visitor)
+        count = _visit(t, page, day, visitor)
         pttl = t.pttl(key)
         if 0 <= pttl <= 3600 * 1000:
             who = "bob, who had visited before" if visitor == "bob" else "dee, a new visitor"
@@ -329,9 +375,31 @@ def check_record_visitor(t: Trial) -> str:
 
     other_day = t.call(page, "2024-05-02", "ada")
     t.expect_equal(other_day, 1, f"{t.last_call} (a new day starts a new set)")
+
+    # The network drops right after the learner's SADD: is the day's new set left without its expiry?
+    crashed, _ = call_with_crash_after(t, ["SADD"], page, "2024-05-03", "eve")
+    crash_key = f"visitors:{page}:2024-05-03"
+    if crashed and t.admin.exists(crash_key) and t.pttl(crash_key) == -1:
+        t.fail(
+            f"During {t.last_call} the network dropped right after your SADD (the check simulated it), so your "
+            f"EXPIRE never reached Redis: {crash_key} is a set without an expiry, and no later visit will come to "
+            "that day to fix it: it stays in memory for good. Queue SADD and EXPIRE in one transaction (with "
+            "r.pipeline() as pipe: ... pipe.execute()), which runs both or neither."
+        )
+
+    outside = writes_outside_transactions(first_sent, scripts_are_atomic=True)
+    loose = [c for c in outside if c and c[0].upper() in {"SADD"} | EXPIRE_COMMANDS]
+    loose_names = {c[0].upper() for c in loose}
+    if "SADD" in loose_names and loose_names & EXPIRE_COMMANDS:
+        sent = " and ".join(f"`{format_command(c)}`" for c in loose)
+        t.fail(
+            f"{first_call} sent {sent} outside a transaction. In one pipeline they travel together but still run "
+            "as two commands: if the EXPIRE fails, the set never expires. Make it a transaction: r.pipeline() "
+            "(transaction=True is the default) wraps them in MULTI/EXEC."
+        )
     return (
         "record_visitor counts each visitor once per day with SADD and SCARD, and each day's set expires a week "
-        "after its last visit."
+        "after its last visit: set in the same transaction, so it can never be missing."
     )
 
 
@@ -340,18 +408,23 @@ RECORD_VISITOR = Exercise(
     title="Unique visitors per page per day",
     signature="record_visitor(r, page: str, day: str, visitor: str) -> int",
     task="Record that visitor saw page on day in the set visitors:{page}:{day}; refresh the expiry on every "
-    "visit, so that the set expires 7 days (604800 s) after its last visit; and return how many different "
-    "visitors it holds, counted by Redis (without downloading the members).",
+    "visit, in the same atomic step as the SADD (a crash in between must never leave a set without an expiry), "
+    "so that the set expires 7 days (604800 s) after its last visit; and return how many different visitors it "
+    "holds, counted by Redis (without downloading the members).",
     checker=check_record_visitor,
     reference=record_visitor,
     hints=(
         "A set keeps each member once, so adding a visitor who came before changes nothing. Three commands: "
-        "add, set the expiry, count.",
-        "SADD adds, EXPIRE sets a time to live in seconds (run it after SADD, so that the key exists, and on "
-        "every visit, so that the week counts from the last one), SCARD returns the number of members.",
-        'key = f"visitors:{page}:{day}"; r.sadd(key, visitor); r.expire(key, 7 * 24 * 3600); return r.scard(key)',
+        "add, set the expiry, count; the first two must happen together or not at all.",
+        "SADD adds, EXPIRE sets a time to live in seconds (after SADD, so that the key exists, and on every "
+        "visit, so that the week counts from the last one), SCARD returns the number of members. As in notebook "
+        "03, queue them in a transaction: with r.pipeline() as pipe: ... pipe.execute() returns the three replies.",
+        'key = f"visitors:{page}:{day}"; with r.pipeline() as pipe: pipe.sadd(key, visitor); '
+        "pipe.expire(key, 7 * 24 * 3600); pipe.scard(key); _, _, count = pipe.execute()  then  return count",
     ),
     mutants=(
+        Mutant(_sadd_then_expire, "your EXPIRE never reached Redis"),
+        Mutant(_pipeline_without_transaction, "outside a transaction"),
         Mutant(_counts_visits_in_a_list, "is a list, not a set"),
         Mutant(_returns_what_sadd_returns, "SCARD gives the size"),
         Mutant(_downloads_every_member, "let Redis count with SCARD"),

@@ -1,4 +1,4 @@
-"""Other right answers to the 04-hashes exercises pass too, on fakeredis and on a real server."""
+"""Other right answers to the 05-hashes exercises pass too, on fakeredis and on a real server."""
 
 from __future__ import annotations
 
