@@ -1,6 +1,6 @@
 """A cache-aside workload in front of a slow SQLite source: hit ratio and latency with and without Redis.
 
-Used by notebook 10-caching (to plot) and by `make bench` (to report). Every key it writes starts with a
+Used by notebook 11-caching (to plot) and by `make bench` (to report). Every key it writes starts with a
 fresh prefix (measure-cache:<random>:) and is deleted before it returns, so it is safe on the course's database.
 """
 

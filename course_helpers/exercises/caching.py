@@ -1,4 +1,4 @@
-"""10-caching: cache-aside with a TTL, invalidating a prefix with SCAN, and caching misses too."""
+"""11-caching: cache-aside with a TTL, invalidating a prefix with SCAN, and caching misses too."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .._probes import call_with_crash_after, expiry_set_separately
 from .._quiz import Quiz
 from .._trial import Trial
 
-NOTEBOOK = "10-caching"
+NOTEBOOK = "11-caching"
 
 
 def _short(value: Any, width: int = 80) -> str:
@@ -270,7 +270,8 @@ def check_cache_aside(t: Trial) -> str:
     if empty.calls:
         t.fail(
             f"product:0 held the cached JSON '{{}}' (an empty dict is a valid cached value), yet {t.last_call} "
-            "called loader(): decide hit or miss with `cached is not None`, not with the truthiness of the value."
+            "called loader(): decide hit or miss with `cached is not None` (on the text GET returned), not with "
+            "the truthiness of the decoded value, since an empty dict is falsy in Python."
         )
     _expect_returned(t, value, {}, "on a hit of an empty dict")
     return "cached_fetch asks the loader once per miss, stores JSON with a TTL in seconds, and serves hits from Redis."
@@ -566,6 +567,17 @@ def _miss_never_expires(r, user_id, lookup, ttl=300, miss_ttl=30):
     return user
 
 
+def _decoded_none_looks_like_a_miss(r, user_id, lookup, ttl=300, miss_ttl=30):
+    key = f"user:{user_id}"
+    cached = r.get(key)
+    user = json.loads(cached) if cached is not None else None
+    if user is not None:  # the remembered miss decodes to None too, so it falls through to lookup
+        return user
+    user = lookup(user_id)
+    r.set(key, json.dumps(user), ex=ttl if user is not None else miss_ttl)
+    return user
+
+
 def _empty_marker_looks_like_a_miss(r, user_id, lookup, ttl=300, miss_ttl=30):
     key = f"user:{user_id}"
     cached = r.get(key)
@@ -620,12 +632,21 @@ def check_negative_cache(t: Trial) -> str:
         )
     if 0 < pttl <= 30:
         t.fail(f"After {t.last_call}, user:404 expires in {pttl} ms: miss_ttl is in seconds, so use ex=miss_ttl.")
+    marker = t.admin.get("user:404")
     again = t.call(404, lookup, 300, 30)
     if len(lookup.asked) > 1:
+        if not marker:
+            t.fail(
+                f"The miss for user 404 was cached as the empty string, yet the second {t.last_call} called lookup "
+                "again: an empty string is falsy, so `if cached:` treats the remembered miss as a miss. Decide hit "
+                "or miss with `cached is not None` (GET returns None only when the key is missing), or store "
+                "json.dumps(None), the text 'null', as the marker."
+            )
         t.fail(
-            f"The miss for user 404 was cached, yet the second {t.last_call} called lookup again. When GET finds "
-            "your 'not found' marker, return None without asking the database (test `cached is not None`, not "
-            "`if cached:`, because an empty string is falsy)."
+            f"The miss for user 404 was cached as {marker!r}, yet the second {t.last_call} called lookup again. "
+            f"Your code decoded the marker and tested the result: json.loads({marker!r}) is None, the same as "
+            "'nothing cached'. Decide hit or miss on what GET returned, before decoding: `if cached is not None:` "
+            "is a hit, and a hit on the marker returns None without asking the database."
         )
     if again is not None:
         t.fail(
@@ -668,7 +689,8 @@ NEGATIVE_CACHE = Exercise(
         Mutant(_misses_not_cached, "nothing is cached for the missing user"),
         Mutant(_miss_kept_for_full_ttl, "should expire after miss_ttl"),
         Mutant(_miss_never_expires, "has no expiry"),
-        Mutant(_empty_marker_looks_like_a_miss, "called lookup again"),
+        Mutant(_decoded_none_looks_like_a_miss, "Your code decoded the marker and tested the result"),
+        Mutant(_empty_marker_looks_like_a_miss, "an empty string is falsy"),
         Mutant(_returns_the_marker, "turn your marker back into None"),
     ),
 )

@@ -1,11 +1,11 @@
-"""11-pubsub: collecting messages within a deadline, pattern subscriptions, and live plus durable delivery."""
+"""12-pubsub: collecting messages within a deadline, pattern subscriptions, and live plus durable delivery."""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -14,7 +14,7 @@ from .._exercise import Exercise, Mutant
 from .._quiz import Quiz
 from .._trial import Trial
 
-NOTEBOOK = "11-pubsub"
+NOTEBOOK = "12-pubsub"
 
 
 def _short(value: Any, width: int = 80) -> str:
@@ -47,16 +47,20 @@ def _close_all(pubsubs: list[Any]) -> None:
             pubsub.close()
 
 
-def _publisher(channel_messages: list[tuple[str, str]], every: float = 0.0) -> Callable[[redis.Redis], None]:
-    """Publish the messages in order, one every `every` seconds; a paced publisher stops when nobody listens."""
+def _publisher(channel_messages: list[tuple[str, str]], every: float = 0.0) -> Callable[[redis.Redis], Iterator[float]]:
+    """Publish the messages in order, one every `every` seconds; a paced publisher stops when nobody listens.
 
-    def publish(client: redis.Redis) -> None:
+    It pauses by yielding the seconds to wait (Trial.in_background sleeps them), so that in a browser tab,
+    with no threads, the learner's code runs while the publisher waits.
+    """
+
+    def publish(client: redis.Redis) -> Iterator[float]:
         for channel, data in channel_messages:
             heard = client.publish(channel, data)
             if every:
                 if not heard:
                     return
-                time.sleep(every)
+                yield every
 
     return publish
 
@@ -235,9 +239,9 @@ def check_collect_messages(t: Trial) -> str:
         sent: list[bool] = []
         publish_news = _publisher([("news", text) for text in published])
 
-        def publish_and_note(client: redis.Redis) -> None:
+        def publish_and_note(client: redis.Redis) -> Iterator[float]:
             sent.append(True)
-            publish_news(client)
+            yield from publish_news(client)
 
         t.when_subscribed("news", publish_and_note)
         value, seconds = t.timed_call("news", 3, 2.0, within=3.0, too_slow=_waits_without_limit(2.0))
