@@ -16,6 +16,7 @@ from ._class_link import join_class_if_linked
 from ._embedded import EmbeddedServer
 from ._notebook import install_error_feedback
 from ._safety import CourseEnvironmentError, claim_database, clear_course_database
+from ._scheduler import Scheduler, install_cooperative_conditions
 from ._urls import redact, split_db
 from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
 
@@ -70,7 +71,7 @@ class Backend:
     def client(self, decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
         """A new client for the course's database that refuses commands reaching beyond it."""
         if self._fake_server is not None:  # Pyodide: no sockets, the fake server lives in this process
-            connection_class = watched_connection_class(fakeredis.FakeRedisConnection, refuse=SERVER_WIDE_COMMANDS)
+            connection_class = _in_process_connection_class()
             pool = redis.ConnectionPool(
                 connection_class=connection_class,
                 server=self._fake_server,
@@ -88,6 +89,12 @@ class Backend:
     def banner(self) -> str:
         """One line: which Redis, which version, and how to switch."""
         where = "" if self.base_url is None else f" at {redact(self.base_url)}"
+        if self.origin == "in-process":
+            return (
+                f"Running in your browser, built-in fakeredis {self.version}, database {self.db}: its data lives in "
+                "this tab and is gone when the kernel restarts. For a real Redis server, open the course in "
+                f"JupyterLab or on Binder.{f' {self.note}' if self.note else ''}"
+            )
         if self.kind == "real":
             switch = "set COURSE_BACKEND=fake and restart the kernel to use the built-in fakeredis instead"
             text = f"Using real Redis {self.version}{where}, database {self.db} (the course's own)"
@@ -178,10 +185,34 @@ def _real_backend(base_url: str, origin: str, explicit_db: int | None, note: str
     return Backend("real", origin, base_url, db, version, note)
 
 
+# In a browser tab, a blocking wait that nothing could end would freeze the tab: it raises a sentence instead.
+_IN_PROCESS_WAITS = Scheduler()
+
+
+def _in_process_connection_class() -> type:
+    return watched_connection_class(
+        fakeredis.FakeRedisConnection, refuse=SERVER_WIDE_COMMANDS, before_read=_IN_PROCESS_WAITS.wait_for_reply
+    )
+
+
+def _in_process_backend(note: str) -> Backend:
+    """Pyodide/JupyterLite: no sockets, no threads. The fakeredis lives in this process, and the course claims a
+    database in it as on any server, so clear() works the same."""
+    server = fakeredis.FakeServer()
+    install_cooperative_conditions(server, _IN_PROCESS_WAITS)
+    connection_class = _in_process_connection_class()
+
+    def client_for(db: int) -> redis.Redis:
+        pool = redis.ConnectionPool(connection_class=connection_class, server=server, db=db)
+        return redis.Redis(connection_pool=pool)
+
+    db = claim_database(client_for, "the in-browser fakeredis", None)
+    return Backend("fake", "in-process", None, db, _fake_version(), note, _fake_server=server)
+
+
 def _embedded_backend(note: str = "") -> Backend:
-    if sys.platform == "emscripten":  # Pyodide/JupyterLite: no sockets, no threads
-        server = fakeredis.FakeServer()
-        return Backend("fake", "in-process", None, 0, _fake_version(), note, _fake_server=server)
+    if sys.platform == "emscripten":
+        return _in_process_backend(note)
     embedded = EmbeddedServer().start()
     db = claim_database(lambda n: redis.Redis.from_url(f"{embedded.url}/{n}"), embedded.url, None)
     return Backend("fake", "embedded", embedded.url, db, _fake_version(), note, _embedded=embedded)

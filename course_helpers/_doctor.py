@@ -13,6 +13,9 @@ from ._progress import progress_file, read_events
 from ._safety import CourseEnvironmentError
 
 PACKAGES = ("redis", "fakeredis", "lupa", "jupyterlab", "ipykernel", "ipywidgets", "pandas", "matplotlib")
+# In a browser tab the kernel is JupyterLite's own, and lupa (Lua) has no WebAssembly build.
+BROWSER_PACKAGES = ("redis", "fakeredis", "ipywidgets", "pandas", "matplotlib")
+IN_BROWSER = sys.platform == "emscripten"
 
 
 def _version(package: str) -> str | None:
@@ -23,6 +26,8 @@ def _version(package: str) -> str | None:
 
 
 def _redis_server_line() -> str:
+    if IN_BROWSER:
+        return "  redis-server not available in a browser tab (the course uses the built-in fakeredis here)"
     server = shutil.which("redis-server")
     if not server:
         return (
@@ -44,8 +49,9 @@ def diagnose() -> tuple[list[str], bool]:
     lines.append(f"  Python       {platform.python_version()} ({sys.executable})")
     if not ok:
         lines.append("  !! The course needs Python 3.10 or newer.")
-    missing = [package for package in PACKAGES if _version(package) is None]
-    lines += [f"  {package:<12} {_version(package) or 'MISSING'}" for package in PACKAGES]
+    packages = BROWSER_PACKAGES if IN_BROWSER else PACKAGES
+    missing = [package for package in packages if _version(package) is None]
+    lines += [f"  {package:<12} {_version(package) or 'MISSING'}" for package in packages]
     lines.append(_redis_server_line())
     try:
         lines += ["", f"  Backend: {backend().banner()}"]
@@ -54,12 +60,19 @@ def diagnose() -> tuple[list[str], bool]:
         lines += ["", f"  Backend problem: {error}"]
         backend_ok = False
     lines.append(f"  Progress: {progress_file()} ({len(read_events())} events)")
-    if missing:
+    if missing and IN_BROWSER:
+        lines += [
+            "",
+            f"Missing: {', '.join(missing)}. Reload the page; if it stays missing, the site needs rebuilding.",
+        ]
+    elif missing:
         lines += [
             "",
             f"Missing: {', '.join(missing)}. Next step: `make install` (or `python tasks.py install`), then run this "
             "again.",
         ]
+    elif backend_ok and ok and IN_BROWSER:
+        lines += ["", "All set. Next step: open the next notebook in the file browser on the left."]
     elif backend_ok and ok:
         lines += ["", "All set. Next step: `make lab` (or `python tasks.py lab`) opens notebooks/00-welcome.ipynb."]
     else:

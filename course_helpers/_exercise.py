@@ -19,6 +19,7 @@ from typing import Any
 import redis
 
 from . import _progress
+from ._async_trial import AsyncTrial, answer_kind_problem
 from ._private_server import real_server_for_checks
 from ._results import CheckResult, Outcome, Status
 from ._safety import CourseEnvironmentError
@@ -162,6 +163,11 @@ class Exercise:
         return str(getattr(sys.modules[self.checker.__module__], "NOTEBOOK", ""))
 
     @property
+    def is_async(self) -> bool:
+        """True when the answer is an `async def` (as the reference is): it is checked on an event loop."""
+        return inspect.iscoroutinefunction(self.reference)
+
+    @property
     def function_name(self) -> str:
         """The name the learner's function has in the exercise cell."""
         return _required_arity(self.signature)[0]
@@ -196,7 +202,7 @@ class Exercise:
                 f"check() needs your function itself, as in .check({name}), but it got "
                 f"{type(answer).__name__} {answer!r:.60}.{called}",
             )
-        arity_problem = self._arity_problem(answer)
+        arity_problem = self._arity_problem(answer) or answer_kind_problem(self.is_async, name, answer)
         if arity_problem:
             return self._result("fail", arity_problem)
         url: str | None = None
@@ -254,7 +260,8 @@ class Exercise:
                 f"The checking Redis did not answer ({error}); run the check again, or set COURSE_CHECK_BACKEND=fake.",
             )
         call_target = answer if self.passes_client else (lambda _r, *a, **k: answer(*a, **k))
-        trial = Trial(call_target, self.function_name, server, passes_client=self.passes_client)
+        kind = AsyncTrial if self.is_async else Trial
+        trial = kind(call_target, self.function_name, server, passes_client=self.passes_client)
         trial.learner_file = getattr(getattr(answer, "__code__", None), "co_filename", "")
         status: Status
         try:

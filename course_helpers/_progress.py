@@ -3,6 +3,8 @@
 The file lives where the operating system keeps an application's data (platformdirs): on Linux
 ~/.local/share/redis-course, on macOS ~/Library/Application Support/redis-course, on Windows
 %LOCALAPPDATA%\\redis-course. A cross-platform file lock (filelock) keeps two kernels from interleaving lines.
+In a browser tab (JupyterLite) it is the folder redis-course in the file browser, which the browser keeps in its
+own storage: it survives a reload, and the file browser downloads it.
 """
 
 from __future__ import annotations
@@ -37,10 +39,17 @@ def rename_ids(former_to_current: dict[str, str]) -> None:
 
 APP_NAME = "redis-course"
 LOCK_SECONDS = 10.0
+# Where JupyterLite mounts its file browser's storage in the kernel; the kernel's home folder is in memory only.
+BROWSER_DRIVE = Path("/drive")
 
 
 def course_data_dir() -> Path:
-    """The folder for the course's own files on this computer (progress; never inside the notebooks)."""
+    """The folder for the course's own files on this computer (progress; never inside the notebooks).
+
+    In a browser tab, a folder in the file browser (kept in the browser's storage), where it survives a reload.
+    """
+    if sys.platform == "emscripten" and BROWSER_DRIVE.is_dir():
+        return BROWSER_DRIVE / APP_NAME
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import fakeredis
 import redis
 
-from . import _process_role
+from . import _inline, _process_role
+from ._browser import (
+    LUA_COMMANDS,
+    PLACEHOLDER_URL,
+    adopt_client,
+    can_run_lua,
+    can_serve_tcp,
+    lua_unavailable,
+)
 from ._embedded import EmbeddedServer
 from ._feedback import describe_exception
-from ._inline import DeadlineExceeded
+from ._inline import DeadlineExceeded, LimitExceeded
+from ._scheduler import Scheduler, Step, install_cooperative_conditions
 from ._wire import NO_RETRY, Command, Recorder, watched_connection_class
 
 _real_sleep = time.sleep  # the checker's own pauses, untouched by fast_sleep()
@@ -41,6 +50,10 @@ class ServerTooOld(Exception):
     """The server that runs checks lacks a command this exercise needs; the message says what to do."""
 
 
+class CannotCheckHere(ServerTooOld):
+    """The checking fakeredis lacks what the exercise needs in this environment (Lua, in a browser tab)."""
+
+
 FAKE_CHECK_VERSION = (7, 4)  # the Redis version the fakeredis of a trial answers as
 
 
@@ -55,6 +68,7 @@ class TrialRedis:
         self._fake = fakeredis.FakeServer(version=FAKE_CHECK_VERSION) if url is None else None
         self._tcp: EmbeddedServer | None = None
         self._clients: list[redis.Redis] = []
+        self._scheduler: Scheduler | None = None
         if url is not None:
             self.kind = "real"
             with redis.Redis.from_url(url, decode_responses=True) as wipe:
@@ -64,10 +78,20 @@ class TrialRedis:
                 text = str(wipe.info("server").get("redis_version", ""))
                 self.version = tuple(int(part) for part in text.split(".") if part.isdigit())
 
+    def cooperate(self, scheduler: Scheduler) -> None:
+        """Wait without threads: blocked commands and reads on this (fake) server run scheduler's steps instead."""
+        assert self._fake is not None, "only the in-process fakeredis can wait through a scheduler"
+        self._scheduler = scheduler
+        install_cooperative_conditions(self._fake, scheduler)
+
+    def _fake_connection_class(self, recorder: Recorder | None) -> type:
+        hook = None if self._scheduler is None else self._scheduler.wait_for_reply
+        return watched_connection_class(fakeredis.FakeRedisConnection, recorder, before_read=hook)
+
     def client(self, recorder: Recorder | None = None, decode_responses: bool = True) -> redis.Redis:
         """A new client on this server; its commands are recorded when recorder is given."""
         if self._fake is not None:
-            cls = watched_connection_class(fakeredis.FakeRedisConnection, recorder)
+            cls = self._fake_connection_class(recorder)
             pool = redis.ConnectionPool(
                 connection_class=cls, server=self._fake, decode_responses=decode_responses, retry=NO_RETRY
             )
@@ -83,13 +107,32 @@ class TrialRedis:
 
     @property
     def url(self) -> str:
-        """A redis:// URL on which this same data is reachable over TCP."""
+        """A redis:// URL on which this same data is reachable over TCP.
+
+        Where no TCP server can run (a browser tab), a placeholder URL: a client built from it reaches this
+        data once adopt() has seen it.
+        """
         if self._url is not None:
             return self._url
+        if not can_serve_tcp():
+            return PLACEHOLDER_URL + "/0"
         if self._tcp is None:
             self._tcp = EmbeddedServer().start()
             self._tcp._server.fake_server = self._fake  # type: ignore[union-attr]
         return self._tcp.url + "/0"
+
+    def adopt(self, client: Any) -> Any:
+        """Make a client built from url() (by the learner's code) reach this data; returns it.
+
+        Over TCP there is nothing to do. With the placeholder URL, the client's pool is pointed at the in-process
+        fakeredis, keeping the database, credentials and decoding it was built with.
+        """
+        if self._url is not None or can_serve_tcp():
+            return client
+        adopted = adopt_client(client, self._fake_connection_class(None), self._fake)
+        if isinstance(adopted, redis.Redis):
+            self._clients.append(adopted)
+        return adopted
 
     def close(self) -> None:
         """Close every client and stop the TCP front end, if one was started."""
@@ -110,6 +153,18 @@ class Trial:
         self.function_name = function_name
         self.server = server
         self.recorder = Recorder()
+        self._guard = _inline.active_guard()
+        self._scheduler: Scheduler | None = None
+        if self._guard is not None and server.kind == "fake":
+            # Checked inline (a browser tab, or COURSE_SANDBOX=inline): no threads in the learner's kernel.
+            # Background steps run when the learner's code sends, reads, sleeps or waits instead.
+            scheduler = self._scheduler = Scheduler(self._guard.pause_until)
+            server.cooperate(scheduler)
+            self._guard.sleeper = scheduler.sleep
+            self.recorder.add_hook(lambda _commands, _recorder: scheduler.run_due())
+        self._needs_lua = False
+        if server.kind == "fake" and not can_run_lua():  # a browser tab: an answer's script cannot run here
+            self.recorder.add_hook(self._refuse_scripts)
         # Typed Any: these clients decode replies to str, which redis-py's annotations cannot express.
         self.r: Any = server.client(self.recorder)
         self.admin: Any = server.client()
@@ -145,6 +200,8 @@ class Trial:
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], within: float | None, too_slow: str) -> Any:
         if within is None:
             return self._invoke(args, kwargs)
+        if self._scheduler is not None:
+            return self._call_within_limit(args, kwargs, within, too_slow)
         box: list[Any] = []
         failure: list[BaseException] = []
 
@@ -158,26 +215,55 @@ class Trial:
         worker.start()
         worker.join(within)
         if worker.is_alive():
-            self.fail(
-                f"{self.last_call} was still running after {within:g} s. "
-                + (
-                    too_slow
-                    or "A blocking command needs a timeout (BLPOP/BRPOP take one in seconds; 0 means wait forever), "
-                    "and a loop needs a way to end."
-                )
-            )
+            self._still_running(within, too_slow)
         if failure:
             raise failure[0]
         return box[0]
 
+    def _call_within_limit(self, args: tuple[Any, ...], kwargs: dict[str, Any], within: float, too_slow: str) -> Any:
+        """within= without a thread: the inline guard stops the learner's code at the limit (loops, sleeps and
+        waits alike), and the call is judged as the threaded way judges a call that outlives its join()."""
+        assert self._guard is not None
+        with self._guard.limit(within) as limit:
+            try:
+                value = self._invoke(args, kwargs)
+            except LimitExceeded as exceeded:
+                if exceeded.limit is not limit:
+                    raise
+                self._still_running(within, too_slow)
+        if limit.expired or time.monotonic() > limit.deadline:  # the code caught the stop and went on, too late
+            self._still_running(within, too_slow)
+        return value
+
+    def _still_running(self, within: float, too_slow: str) -> NoReturn:
+        self.fail(
+            f"{self.last_call} was still running after {within:g} s. "
+            + (
+                too_slow
+                or "A blocking command needs a timeout (BLPOP/BRPOP take one in seconds; 0 means wait forever), "
+                "and a loop needs a way to end."
+            )
+        )
+
     def _invoke(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            return self.answer(self.r, *args, **kwargs)
-        except (CheckFailed, LearnerRaised, DeadlineExceeded):
+            value = self.answer(self.r, *args, **kwargs)
+        except (CheckFailed, LearnerRaised, DeadlineExceeded, ServerTooOld):
             raise
         except BaseException as error:
+            if self._needs_lua:  # the answer sent a script, and went wrong without it: that is not its fault
+                raise CannotCheckHere(lua_unavailable(in_answer=True)) from None
             learner_file = self.learner_file or getattr(getattr(self.answer, "__code__", None), "co_filename", "")
             raise LearnerRaised(describe_exception(error, self.last_call, learner_file)) from None
+        if self._needs_lua:  # it caught the refusal and carried on: the check would judge a broken run
+            raise CannotCheckHere(lua_unavailable(in_answer=True))
+        return value
+
+    def _refuse_scripts(self, commands: list[Command], _recorder: Recorder) -> None:
+        """Before the learner's code sends a script (EVAL, FCALL, SCRIPT LOAD...) where Lua cannot run."""
+        if any(command and command[0].upper() in LUA_COMMANDS for command in commands):
+            self._needs_lua = True
+            raise CannotCheckHere(lua_unavailable(in_answer=True))
 
     def try_call(
         self, *args: Any, expected: tuple[type[BaseException], ...] = (Exception,), **kwargs: Any
@@ -263,8 +349,19 @@ class Trial:
 
     @property
     def url(self) -> str:
-        """A redis:// URL of the trial's server, for answers that build their own client."""
+        """A redis:// URL of the trial's server, for answers that build their own client.
+
+        In a browser tab it is a placeholder: pass the client built from it through adopt() before using it.
+        """
         return self.server.url
+
+    def adopt(self, client: Any) -> Any:
+        """The client the learner's code built from url(), made to reach the trial's data; returns it.
+
+        Where url() is a real TCP URL this changes nothing; in a browser tab it points the client at the in-process
+        fakeredis (keeping its database, credentials and decoding), and any other client fails to connect.
+        """
+        return self.server.adopt(client)
 
     @property
     def server_version(self) -> tuple[int, ...]:
@@ -285,42 +382,88 @@ class Trial:
                 "install a newer redis-server."
             )
 
-    def in_background(self, action: Callable[[Any], object], delay: float = 0.0) -> threading.Thread:
-        """Run action(another_client) on a thread after delay seconds (a producer, a publisher...)."""
-        client = self.client()
+    def require_scripting(self) -> None:
+        """Stop the check with a set-up problem where the trial's Redis cannot run Lua (fakeredis without lupa,
+        as in a browser tab): for an exercise whose every right answer is a script.
 
-        def run() -> None:
-            _real_sleep(delay)
+        Without it, an answer that sends a script there gets the same set-up problem, and the others are judged.
+        """
+        if self.server.kind == "fake" and not can_run_lua():
+            raise CannotCheckHere(lua_unavailable(in_answer=False))
+
+    def _steps(self, action: Callable[[Any], object], client: Any) -> Step:
+        """action(client) as steps: a plain function is one step; a generator pauses at each `yield seconds`."""
+        running: list[Generator[float, None, None]] = []
+
+        def step() -> float | None:
             try:
-                action(client)
+                if not running:
+                    started = action(client)
+                    if not isinstance(started, Generator):
+                        return None
+                    running.append(started)
+                return float(next(running[0]))
+            except StopIteration:
+                return None
             except Exception as error:
                 self.background_errors.append(f"{type(error).__name__}: {error}")
+                return None
+
+        return step
+
+    def _start(self, step: Step, delay: float) -> threading.Thread | None:
+        """Run step() after delay seconds, then again after each pause it returns, beside the learner's code."""
+        if self._scheduler is not None:
+            self._scheduler.after(delay, step)
+            return None
+
+        def run() -> None:
+            pause: float | None = delay
+            while pause is not None:
+                _real_sleep(pause)
+                pause = step()
 
         thread = threading.Thread(target=run, daemon=True, name="check-background")
         self._threads.append(thread)
         thread.start()
         return thread
 
+    def in_background(self, action: Callable[[Any], object], delay: float = 0.0) -> threading.Thread | None:
+        """Run action(another_client) after delay seconds (a producer, a publisher...), beside the learner's code.
+
+        action may be a generator function: each `yield seconds` pauses it that long. In a check process it runs
+        on a thread (returned); inline (a browser tab) the learner's own sends, reads, sleeps and waits run it.
+        """
+        return self._start(self._steps(action, self.client()), delay)
+
     def when_subscribed(
         self, channel: str, action: Callable[[Any], object], timeout: float = 5.0, pattern: bool = False
-    ) -> threading.Thread:
+    ) -> threading.Thread | None:
         """Run action(another_client) once someone listens: to channel (PUBSUB NUMSUB), or with pattern=True
-        to any pattern (PUBSUB NUMPAT)."""
+        to any pattern (PUBSUB NUMPAT). action may pause with `yield seconds`, as in in_background."""
+        client = self.client()
+        act = self._steps(action, client)
 
-        def listeners(client: redis.Redis) -> int:
+        def listened() -> bool:
             if pattern:
-                return int(client.pubsub_numpat())
-            return int(dict(client.pubsub_numsub(channel)).get(channel, 0))
+                return int(client.pubsub_numpat()) > 0
+            return int(dict(client.pubsub_numsub(channel)).get(channel, 0)) > 0
 
-        def wait_then_act(client: redis.Redis) -> None:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if listeners(client) > 0:
-                    action(client)
-                    return
-                _real_sleep(0.003)
+        if self._scheduler is not None:
+            self._scheduler.when(listened, act, timeout)
+            return None
+        deadline = time.monotonic() + timeout
+        acting: list[bool] = []
 
-        return self.in_background(wait_then_act)
+        def wait_then_act() -> float | None:
+            if acting:
+                return act()
+            if listened():
+                acting.append(True)
+                return act()
+            return 0.003 if time.monotonic() < deadline else None
+
+        return self._start(wait_then_act, 0.0)
 
     def inject_once(
         self, after: Iterable[str], action: Callable[[Any], object], wait_while: Iterable[str] = ()
@@ -384,7 +527,10 @@ class Trial:
         return link
 
     def close(self) -> None:
-        """Let background threads finish briefly, then close every connection."""
+        """Let background threads finish briefly (or drop the steps still scheduled), then close every connection."""
         for thread in self._threads:
             thread.join(timeout=1)
+        if self._scheduler is not None and self._guard is not None:
+            self._scheduler.clear()
+            self._guard.sleeper = None
         self.server.close()

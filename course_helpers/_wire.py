@@ -169,12 +169,29 @@ class Recorder:
         return "\n".join(lines)
 
 
+# Called before a connection reads a reply (timeout None) or polls for one (can_read's timeout): where no other
+# thread can deliver data (a browser tab), this is when background work runs and a wait is bounded.
+ReadHook = Callable[[Any, "float | None"], None]
+
+
 class _WatchedConnectionMixin:
     """Mixed into a redis-py connection class: records and guards every command it sends."""
 
     recorder: Recorder | None = None
     refused: ClassVar[dict[str, str]] = {}
+    before_read: ReadHook | None = None
     _handshake_depth = 0
+
+    def can_read(self, timeout: float | None = 0) -> bool:
+        if self.before_read is None:
+            return bool(super().can_read(timeout))  # type: ignore[misc]
+        self.before_read(self, timeout)  # waits up to timeout itself, so the base class must not wait again
+        return bool(super().can_read(0))  # type: ignore[misc]
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        if self.before_read is not None:
+            self.before_read(self, None)
+        return super().read_response(*args, **kwargs)  # type: ignore[misc]
 
     def on_connect(self) -> None:
         # AUTH, HELLO, SELECT and CLIENT SETINFO are the library's, not the learner's: do not record them.
@@ -206,11 +223,18 @@ class _WatchedConnectionMixin:
         super().send_packed_command(command, check_health)  # type: ignore[misc]
 
 
-def watched_connection_class(base: type, recorder: Recorder | None = None, refuse: Iterable[str] = ()) -> type:
-    """A subclass of the connection class base that records into recorder and refuses the named commands."""
+def watched_connection_class(
+    base: type, recorder: Recorder | None = None, refuse: Iterable[str] = (), before_read: ReadHook | None = None
+) -> type:
+    """A subclass of the connection class base that records into recorder and refuses the named commands;
+    before_read(connection, timeout) runs before every read of a reply."""
     refused = {name: SERVER_WIDE_COMMANDS[name] for name in refuse}
     return type(
         f"Watched{base.__name__}",
         (_WatchedConnectionMixin, base),
-        {"recorder": recorder, "refused": refused},
+        {
+            "recorder": recorder,
+            "refused": refused,
+            "before_read": None if before_read is None else staticmethod(before_read),
+        },
     )

@@ -59,3 +59,15 @@ def test_reset_deletes_only_the_course_keys_after_confirmation(real_server, tmp_
     assert "Deleted 1 course key" in done.stdout
     assert course.dbsize() == 0 and admin.get("user:123") == b"application data"
     admin.flushall()
+
+
+def test_the_doctor_in_a_browser_tab_asks_for_nothing_a_browser_cannot_have(monkeypatch):
+    from course_helpers import _doctor
+
+    monkeypatch.setattr(_doctor, "IN_BROWSER", True)
+    monkeypatch.setenv("COURSE_BACKEND", "fake")
+    lines, ok = _doctor.diagnose()
+    text = "\n".join(lines)
+    assert ok, text
+    assert "lupa" not in text and "jupyterlab" not in text and "make install" not in text
+    assert "not available in a browser tab" in text and "file browser" in text

@@ -229,8 +229,21 @@ def _near_the_clock(number: float) -> bool:
     return any(abs(number / scale - now) < 86_400 for scale in (1, 1e3, 1e6, 1e9))
 
 
+def _refuse_clock_ids(t: Trial, ids: list[str], call: str) -> None:
+    """Fail when every id is a number close to the current time (in s, ms, µs or ns), repeated or not."""
+    numbers = [float(text) for text in ids if re.fullmatch(r"\d+(\.\d+)?", text)]
+    if len(numbers) == len(ids) and all(_near_the_clock(number) for number in numbers):
+        shown = ", ".join(repr(text) for text in ids[:3])
+        t.fail(
+            f"{call} returned ids made from the clock ({shown}…). Anyone who knows roughly when a user "
+            "logged in can try every id of that moment, and one id gives away the next ones (two logins in the "
+            "same tick even get the same id). Use random bytes from the secrets module: secrets.token_urlsafe(16)."
+        )
+
+
 def _judge_guessability(t: Trial, ids: list[str], call: str) -> None:
     """Fail with a sentence naming why these ids can be guessed: clock, counter, uuid1, too short."""
+    _refuse_clock_ids(t, ids, call)  # first: a coarse clock repeats ids, which would look like the next mistakes
     shown = ", ".join(repr(text) for text in ids[:3])
     if len(set(ids)) < len(ids):
         t.fail(f"{call} returned the same id twice ({shown}…): every session needs an id of its own.")
@@ -243,12 +256,6 @@ def _judge_guessability(t: Trial, ids: list[str], call: str) -> None:
         )
     numbers = [float(text) for text in ids if re.fullmatch(r"\d+(\.\d+)?", text)]
     if len(numbers) == len(ids):
-        if all(_near_the_clock(number) for number in numbers):
-            t.fail(
-                f"{call} returned ids made from the clock ({shown}…). Anyone who knows roughly when a user "
-                "logged in can try every id of that moment, and one id gives away the next ones. Use random "
-                "bytes from the secrets module: secrets.token_urlsafe(16)."
-            )
         steps = {round(b - a) for a, b in itertools.pairwise(numbers)}
         if steps <= {1, 2, 3}:
             t.fail(
@@ -296,6 +303,7 @@ def check_create_session(t: Trial) -> str:
     reseeded = _expect_an_id(t, t.call({"user_id": "7"}, 60))
     again = _expect_an_id(t, t.call({"user_id": "7"}, 60))
     random.seed()  # back to an unpredictable state for whatever runs next in this process
+    _refuse_clock_ids(t, [seeded, reseeded, again], t.last_call)
     if seeded == reseeded == again:
         t.fail(
             f"{t.last_call}, called three times for the same user, returned the same id {seeded!r} each time: the "
