@@ -2,7 +2,8 @@
 
     %%under_the_hood strings.object_encoding      OBJECT, INFO, MEMORY USAGE, SLOWLOG...: a real server only
     %%needs_redis 7.0 expiry.expire_nx            a command newer than the oldest server the course supports
-    %%not_in_browser threads pubsub.listener       threads, sockets, subprocesses or Lua: not in a browser tab
+    %%not_in_browser threads pubsub.listener       threads, sockets, timeouts, processes or Lua: not in a browser
+    %%needs_redis_server production.eviction       starts redis-server processes of its own: the program is needed
 
 Where the cell cannot run, it is not run: one sentence says why and what to do, followed by the output the
 same cell gave on a real run, labelled with the server it ran on. Those captured outputs live in
@@ -14,8 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +32,7 @@ REASONS = {
     "threads": "starts threads",
     "sockets": "opens network connections of its own",
     "processes": "starts other processes",
+    "timeouts": "relies on a socket timeout, and the in-browser fakeredis has no socket to time out",
     "lua": "runs a Lua script (fakeredis needs the lupa library for Lua, and lupa cannot run in a browser)",
 }
 
@@ -39,6 +44,7 @@ class Capture:
     output: str
     server: str
     captured: str
+    displays: Sequence[dict[str, str]] = ()  # plots it showed (image/png), if any
 
 
 def captures_file(name: str) -> Path:
@@ -55,13 +61,15 @@ def load_capture(name: str) -> Capture | None:
     return Capture(**entry) if entry else None
 
 
-def save_capture(name: str, output: str, server: str) -> None:
-    """Store what cell `name` printed (only while COURSE_CAPTURE=1)."""
+def save_capture(name: str, output: str, server: str, displays: Sequence[dict[str, str]] = ()) -> None:
+    """Store what cell `name` printed (only while COURSE_CAPTURE=1), and the plots it showed, if given."""
     path = captures_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path):
         entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         entries[name] = {"output": output, "server": server, "captured": time.strftime("%Y-%m-%d")}
+        if displays:
+            entries[name]["displays"] = list(displays)
         path.write_text(json.dumps(dict(sorted(entries.items())), indent=1, ensure_ascii=False) + "\n", "utf-8")
 
 
@@ -74,18 +82,49 @@ def _show_instead(sentence: str, name: str) -> None:
     print(capture.output.rstrip())
 
 
+def _execute(shell: Any, cell: str) -> Any:
+    """Run cell in the notebook's namespace, as if it had no magic line; returns IPython's ExecutionResult.
+
+    A cell magic runs inside the kernel's own event loop, where IPython cannot run a cell with top-level
+    `await`: such a cell runs on a fresh event loop in a helper thread while the kernel waits for it. Objects
+    tied to that loop (an asyncio client) should be closed in the same cell.
+    """
+    transformed = shell.transform_cell(cell)
+    if not shell.should_run_async(cell, transformed_cell=transformed, preprocessing_exc_tuple=None):
+        return shell.run_cell(cell, store_history=False)
+    import asyncio
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def run_on_own_loop() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            box["result"] = loop.run_until_complete(
+                shell.run_cell_async(cell, store_history=False, transformed_cell=transformed)
+            )
+        finally:
+            loop.close()
+
+    worker = threading.Thread(target=run_on_own_loop, name="course-cell-with-await")
+    worker.start()
+    worker.join()
+    return box.get("result")
+
+
 def _run(shell: Any, cell: str, name: str) -> None:
     if os.environ.get("COURSE_CAPTURE") != "1":
-        shell.run_cell(cell, store_history=False)
+        _execute(shell, cell)
         return
     from IPython.utils.capture import capture_output
 
     with capture_output(display=False) as captured:
-        result = shell.run_cell(cell, store_history=False)  # its last value is displayed as usual
+        result = _execute(shell, cell)  # its last value is displayed as usual
     print(captured.stdout, end="")
     sys.stderr.write(captured.stderr)
-    text = captured.stdout + (f"{result.result!r}\n" if result.result is not None else "")
-    if result.success:
+    value = getattr(result, "result", None)
+    text = captured.stdout + (f"{value!r}\n" if value is not None else "")
+    if getattr(result, "success", False):
         chosen = _connection.backend()
         label = f"Redis {chosen.version}" if chosen.kind == "real" else f"the built-in fakeredis {chosen.version}"
         save_capture(name, text, label)
@@ -132,6 +171,94 @@ def not_in_browser(line: str, cell: str) -> None:
     )
 
 
+# -- %%needs_redis_server: cells that start (and crash) redis-server processes of their own -------------
+SERVER_PROGRAM = "redis-server"
+
+
+def redis_server_installed() -> bool:
+    """True where a cell may start redis-server processes: the program is on PATH and this is not a browser tab."""
+    return sys.platform != "emscripten" and shutil.which(SERVER_PROGRAM) is not None
+
+
+def how_to_get_redis_server() -> str:
+    """The one command that installs the redis-server program here (a clause: "install it with `...`")."""
+    if sys.platform == "win32":
+        return (
+            "on Windows, run the course inside WSL (`wsl --install`) and install it there with "
+            "`sudo apt-get install redis-server` (Memurai or a Redis in Docker give you a server, not this program)"
+        )
+    if os.environ.get("CONDA_PREFIX") and Path(os.environ["CONDA_PREFIX"]).resolve() == Path(sys.prefix).resolve():
+        return "install it with `conda install -c conda-forge redis-server`"
+    if sys.platform == "darwin":
+        return "install it with `brew install redis`"
+    return "install it with `sudo apt-get install redis-server`"
+
+
+def redis_server_label() -> str:
+    """The label of the redis-server program these cells start, with its version: e.g. "Redis 7.0.15"."""
+    path = shutil.which(SERVER_PROGRAM)
+    try:
+        text = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "Redis"
+    version = next((word[2:] for word in text.split() if word.startswith("v=")), "")
+    return f"Redis {version}".strip()
+
+
+def _run_with_displays(shell: Any, cell: str, name: str) -> None:
+    """Run cell; with COURSE_CAPTURE=1, also store what it printed and the plots it showed, labelled with the
+    version of redis-server. Tables and other displayed values are stored as their text."""
+    if os.environ.get("COURSE_CAPTURE") != "1":
+        _execute(shell, cell)
+        return
+    from IPython.display import display
+    from IPython.utils.capture import capture_output
+
+    with capture_output(display=True) as captured:  # the cell's last value is captured as a display too
+        result = _execute(shell, cell)
+    print(captured.stdout, end="")
+    sys.stderr.write(captured.stderr)
+    for output in captured.outputs:
+        display(output.data, metadata=output.metadata, raw=True)
+    bundles = [dict(output.data) for output in captured.outputs]
+    plots = [
+        {kind: bundle[kind] for kind in ("image/png", "text/plain")} for bundle in bundles if "image/png" in bundle
+    ]
+    values = [bundle.get("text/plain", "") + "\n" for bundle in bundles if "image/png" not in bundle]
+    if getattr(result, "success", False):
+        save_capture(name, captured.stdout + "".join(values), redis_server_label(), plots)
+
+
+def needs_redis_server(line: str, cell: str) -> None:
+    """%%needs_redis_server NAME: a cell that starts redis-server processes of its own (16-production).
+
+    It runs where the redis-server program is installed, whichever Redis the course itself uses; elsewhere it
+    shows one sentence with the command that installs the program, and what the cell printed and plotted on a
+    real run.
+    """
+    name = line.split()[-1]
+    if redis_server_installed():
+        _run_with_displays(_shell(), cell, name)
+        return
+    if sys.platform == "emscripten":
+        sentence = (
+            "This cell starts redis-server processes of its own, which a browser tab cannot do: open the course in "
+            "JupyterLab or on Binder to run it yourself."
+        )
+    else:
+        sentence = (
+            "This cell starts redis-server processes of its own, and the redis-server program is not installed "
+            f"here: {how_to_get_redis_server()}, then restart the kernel to run it yourself."
+        )
+    _show_instead(sentence, name)
+    capture = load_capture(name)
+    if capture is not None and capture.displays:
+        from IPython.display import display
+
+        for bundle in capture.displays:
+            display(dict(bundle), raw=True)
+
+
 def _shell() -> Any:
     from IPython import get_ipython
 
@@ -147,5 +274,5 @@ def register_magics() -> None:
     shell = get_ipython()
     if shell is None:
         return
-    for function in (under_the_hood, needs_redis, not_in_browser):
+    for function in (under_the_hood, needs_redis, not_in_browser, needs_redis_server):
         shell.register_magic_function(function, magic_kind="cell", magic_name=function.__name__)

@@ -64,7 +64,7 @@ def test_lesson_shape(path):
     assert len(exercise_cells) == len(exercises_of(path)) >= 1
 
 
-MAGIC = re.compile(r"^%%(under_the_hood|needs_redis|not_in_browser)\s+(.*)$", re.MULTILINE)
+MAGIC = re.compile(r"^%%(under_the_hood|needs_redis_server|needs_redis|not_in_browser)\s+(.*)$", re.MULTILINE)
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
