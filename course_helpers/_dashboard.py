@@ -1,4 +1,4 @@
-"""progress(): a per-notebook view of what the learner has checked, passed, and asked help for."""
+"""progress(): a per-notebook view of what the learner has checked, passed, answered and asked help for."""
 
 from __future__ import annotations
 
@@ -47,11 +47,31 @@ def progress_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def quiz_table() -> pd.DataFrame:
+    """One row per quiz, in course order: notebook, answered, and whether the latest answer was right."""
+    import pandas as pd
+
+    from . import exercises
+
+    latest = {event["exercise"]: event for event in read_events() if event["event"] == "quiz"}
+    rows = [
+        {
+            "notebook": quiz.notebook,
+            "quiz": quiz.id,
+            "answered": quiz.id in latest,
+            "right": bool(latest.get(quiz.id, {}).get("correct", False)),
+        }
+        for quiz in exercises.quizzes()
+    ]
+    return pd.DataFrame(rows, columns=["notebook", "quiz", "answered", "right"])
+
+
 @dataclass
 class ProgressReport:
-    """The progress table plus a per-notebook bar chart."""
+    """The progress table, the quizzes, and a per-notebook bar chart."""
 
     table: pd.DataFrame
+    quizzes: pd.DataFrame
 
     @property
     def per_notebook(self) -> pd.DataFrame:
@@ -59,17 +79,24 @@ class ProgressReport:
         import pandas as pd
 
         grouped = self.table.groupby("notebook", sort=True)
+        quizzes = self.quizzes.groupby("notebook", sort=True)
         return pd.DataFrame(
             {
                 "passed": grouped["status"].apply(lambda s: int((s == "passed").sum())),
                 "total": grouped["status"].size(),
+                "quizzes right": quizzes["right"].sum().astype(int),
+                "quizzes": quizzes["quiz"].size(),
             }
-        )
+        ).fillna(0).astype(int)
 
-    def __repr__(self) -> str:
+    def _headline(self) -> str:
         summary = self.per_notebook
         done, total = int(summary["passed"].sum()), int(summary["total"].sum())
-        return f"{done} of {total} exercises passed\n\n{summary.to_string()}\n\n{self.table.to_string(index=False)}"
+        right, quizzes = int(summary["quizzes right"].sum()), int(summary["quizzes"].sum())
+        return f"{done} of {total} exercises passed, {right} of {quizzes} quizzes answered right"
+
+    def __repr__(self) -> str:
+        return f"{self._headline()}\n\n{self.per_notebook.to_string()}\n\n{self.table.to_string(index=False)}"
 
     def _chart(self) -> str:
         from matplotlib.figure import Figure
@@ -84,16 +111,16 @@ class ProgressReport:
         return base64.b64encode(figure_png(figure)).decode()
 
     def _repr_html_(self) -> str:
-        summary = self.per_notebook
-        done, total = int(summary["passed"].sum()), int(summary["total"].sum())
+        # The per-exercise table has a row per exercise of the course: folded, so the chart stays in view.
         return (
-            f"<b>{done} of {total} exercises passed</b><br>"
+            f"<b>{html.escape(self._headline())}</b><br>"
             f"<img src='data:image/png;base64,{self._chart()}'>"
-            f"{self.table.to_html(index=False, escape=True)}"
+            f"<details><summary>Every exercise</summary>{self.table.to_html(index=False, escape=True)}</details>"
+            f"<details><summary>Every quiz</summary>{self.quizzes.to_html(index=False, escape=True)}</details>"
             f"<small>{html.escape(KEPT_WHERE)}</small>"
         )
 
 
 def progress() -> ProgressReport:
     """Your progress through the course, per notebook and per exercise."""
-    return ProgressReport(progress_table())
+    return ProgressReport(progress_table(), quiz_table())

@@ -7,10 +7,18 @@ recorded in progress (event "quiz"), so it reaches progress() and the classroom 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from . import _progress
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def inline_markdown(text: str) -> str:
+    """text as HTML, escaped, with `code` spans shown as code (quiz texts use no other markdown)."""
+    return _CODE.sub(r"<code>\1</code>", html.escape(text))
 
 
 @dataclass(frozen=True)
@@ -30,9 +38,12 @@ class QuizVerdict:
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.right else "#bc4c00"
-        verdict = "✓ Right." if self.right else f"✗ Not quite: the answer is “{html.escape(self.right_option)}”."
-        explanation = html.escape(self.explanation)
-        return f"<div class='course-quiz-verdict'><b style='color:{colour}'>{verdict}</b> {explanation}</div>"
+        verdict = "✓ Right." if self.right else f"✗ Not quite: the answer is “{inline_markdown(self.right_option)}”."
+        explanation = inline_markdown(self.explanation)
+        return (
+            f"<div class='course-quiz-verdict' style='line-height:1.4'><b style='color:{colour}'>{verdict}</b> "
+            f"{explanation}</div>"
+        )
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,9 @@ class Quiz:
         """Radio buttons, a Check button and the explanation once answered (ipywidgets)."""
         import ipywidgets as widgets
 
-        choice = widgets.RadioButtons(options=list(self.options), value=None, layout={"width": "max-content"})
+        # Radio button labels are plain text: backticks around code would show as they are.
+        labels = [option.replace("`", "") for option in self.options]
+        choice = widgets.RadioButtons(options=labels, value=None, layout={"width": "max-content"})
         button = widgets.Button(description="Check my answer", button_style="primary")
         feedback = widgets.HTML()
 
@@ -80,7 +93,8 @@ class Quiz:
             feedback.value = self.choose(choice.index + 1)._repr_html_()
 
         button.on_click(on_click)
-        header = widgets.HTML(f"<b>Quiz:</b> {html.escape(self.question)}")
+        # ipywidgets' HTML widget sets a 28 px line height: fine for one line, double-spaced for two.
+        header = widgets.HTML(f"<div style='line-height:1.4'><b>Quiz:</b> {inline_markdown(self.question)}</div>")
         return widgets.VBox([header, choice, button, feedback])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -12,16 +13,32 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 KEEP_CELL_METADATA = ("tags", "jp-MarkdownHeadingCollapsed")
 
 
+def _new_id(cell: dict, index: int, taken: set[str]) -> str:
+    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+    digest = hashlib.sha1(f"{index}\n{source}".encode()).hexdigest()
+    length = 8
+    while digest[:length] in taken:
+        length += 1
+    return digest[:length]
+
+
 def stripped(notebook: dict) -> dict:
-    """The notebook as the course stores it."""
-    for cell in notebook["cells"]:
+    """The notebook as the course stores it.
+
+    nbformat 4.5 with a stable id per cell: JupyterLab gives a cell without one an id as it opens the notebook,
+    which marks every lesson as changed before the learner has touched it. An id, once given, is kept.
+    """
+    taken = {cell["id"] for cell in notebook["cells"] if cell.get("id")}
+    for index, cell in enumerate(notebook["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in KEEP_CELL_METADATA}
-        cell.pop("id", None)
+        if not cell.get("id"):
+            cell["id"] = _new_id(cell, index, taken)
+            taken.add(cell["id"])
         if cell["cell_type"] == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
     notebook["metadata"] = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
-    notebook["nbformat"], notebook["nbformat_minor"] = 4, 4
+    notebook["nbformat"], notebook["nbformat_minor"] = 4, 5
     return notebook
 
 
@@ -31,10 +48,11 @@ def render(notebook: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Strip every notebook in place, or with --check list those that are not stripped (exit 1)."""
+    """Strip every notebook (or those named) in place, or with --check list those that are not stripped (exit 1)."""
     check = "--check" in argv
+    named = [Path(arg).resolve() for arg in argv if arg != "--check"]
     dirty = []
-    for path in sorted(NOTEBOOKS.rglob("*.ipynb")):
+    for path in named or sorted(NOTEBOOKS.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         text = path.read_text(encoding="utf-8")

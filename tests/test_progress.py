@@ -75,3 +75,20 @@ def test_progress_report_counts_passes_per_notebook():
     assert report.per_notebook.loc["00-welcome", "passed"] == 1
     html = report._repr_html_()
     assert "data:image/png;base64" in html and f"1 of {len(exercises.all())} exercises passed" in html
+
+
+def test_quiz_answers_reach_progress_and_keep_the_latest():
+    quiz = exercises.quizzes()[0]
+    wrong = next(number for number in range(1, len(quiz.options) + 1) if number != quiz.answer + 1)
+    first = quiz.choose(wrong)
+    assert not first.right and quiz.options[quiz.answer] in str(first) and quiz.explanation in str(first)
+    report = course_helpers.progress()
+    row = report.quizzes.set_index("quiz").loc[quiz.id]
+    assert bool(row["answered"]) and not bool(row["right"])
+    assert quiz.choose(quiz.answer + 1).right
+    report = course_helpers.progress()
+    assert bool(report.quizzes.set_index("quiz").loc[quiz.id, "right"])
+    assert report.per_notebook.loc[quiz.notebook, "quizzes right"] == 1
+    assert f"1 of {len(exercises.quizzes())} quizzes answered right" in repr(report)
+    with pytest.raises(ValueError, match="Choose a number from 1 to"):
+        quiz.choose(0)

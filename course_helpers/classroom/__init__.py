@@ -1,6 +1,6 @@
 """Classroom workshops: set up isolated student servers, watch progress live, tear everything down."""
 
-from ._analysis import class_events, common_mistakes, progress_grid, stuck_students
+from ._analysis import class_events, common_mistakes, progress_grid, quiz_results, stuck_students
 from ._dashboard import dashboard
 from ._report import report_frames, report_text
 from ._seats import ROSTER_KEY, RosterError, Seat, acl_user, events_key, read_roster, setup, teardown
@@ -18,6 +18,7 @@ __all__ = [
     "events_key",
     "launch_students",
     "progress_grid",
+    "quiz_results",
     "read_roster",
     "report_frames",
     "report_text",

@@ -25,7 +25,7 @@ def class_events(hub: redis.Redis) -> pd.DataFrame:
         for _entry_id, fields in entries:
             row = {"student": student, **fields}
             rows.append(row)
-    columns = ["student", "uid", "ts", "event", "exercise", "status", "message", "level", "notebook"]
+    columns = ["student", "uid", "ts", "event", "exercise", "status", "message", "level", "notebook", "correct"]
     frame = pd.DataFrame(rows, columns=columns).drop_duplicates(subset=["student", "uid"])
     frame["exercise"] = frame["exercise"].map(lambda exercise_id: exercises.current_id(str(exercise_id)))
     frame["ts"] = pd.to_numeric(frame["ts"], errors="coerce")
@@ -94,3 +94,17 @@ def common_mistakes(events: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     grouped = failing.groupby(["exercise", "mistake"]).agg(students=("student", "nunique"), times=("uid", "count"))
     grouped = grouped.reset_index().rename(columns={"mistake": "message"})
     return grouped.sort_values(["students", "times"], ascending=False).head(top).reset_index(drop=True)
+
+
+def quiz_results(events: pd.DataFrame) -> pd.DataFrame:
+    """Per quiz: how many students answered it, and what share got it right at their first answer."""
+    import pandas as pd
+
+    quizzes = events[events["event"] == "quiz"]
+    if quizzes.empty:
+        return pd.DataFrame(columns=["quiz", "students", "right first time"])
+    first = quizzes.sort_values("ts").groupby(["exercise", "student"], as_index=False).first()
+    first = first.assign(right=first["correct"].astype(str).str.strip('"').str.lower().isin(["true", "1"]))
+    grouped = first.groupby("exercise").agg(students=("student", "nunique"), right=("right", "mean"))
+    grouped["right first time"] = grouped.pop("right").map(lambda share: f"{share:.0%}")
+    return grouped.reset_index().rename(columns={"exercise": "quiz"})

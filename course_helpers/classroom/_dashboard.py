@@ -8,7 +8,7 @@ from typing import Any
 
 import redis
 
-from ._analysis import common_mistakes, stuck_students
+from ._analysis import common_mistakes, quiz_results, stuck_students
 from ._report import report_frames
 
 STATE_COLOURS = {"": "#f6f8fa", "hint": "#fff8c5", "solution": "#ffd8b5", "trying": "#ffb8b0", "passed": "#4ac26b"}
@@ -23,6 +23,7 @@ def _snapshot(hub_url: str, stuck_minutes: float) -> dict[str, Any]:
         "pass_rate": pass_rate,
         "mistakes": common_mistakes(events),
         "stuck": stuck_students(events, minutes=stuck_minutes),
+        "quizzes": quiz_results(events),
     }
 
 
@@ -75,6 +76,7 @@ def dashboard(hub_url: str, stuck_minutes: float = 10.0, refresh_seconds: float 
             plt.show(figure)
             display(HTML("<h4>Most common mistakes</h4>"), data["mistakes"])
             display(HTML(f"<h4>Stuck for more than {stuck_after.value:g} min</h4>"), data["stuck"])
+            display(HTML("<h4>Quizzes</h4>"), data["quizzes"])
         status.value = f"{len(data['students'])} students, {len(data['events'])} events."
 
     def tick() -> None:
