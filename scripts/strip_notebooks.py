@@ -31,6 +31,8 @@ def stripped(notebook: dict) -> dict:
     taken = {cell["id"] for cell in notebook["cells"] if cell.get("id")}
     for index, cell in enumerate(notebook["cells"]):
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in KEEP_CELL_METADATA}
+        text = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        cell["source"] = text.splitlines(keepends=True)  # one line per JSON string, as Jupyter writes it
         if not cell.get("id"):
             cell["id"] = _new_id(cell, index, taken)
             taken.add(cell["id"])
