@@ -80,14 +80,18 @@ class ProgressReport:
 
         grouped = self.table.groupby("notebook", sort=True)
         quizzes = self.quizzes.groupby("notebook", sort=True)
-        return pd.DataFrame(
-            {
-                "passed": grouped["status"].apply(lambda s: int((s == "passed").sum())),
-                "total": grouped["status"].size(),
-                "quizzes right": quizzes["right"].sum().astype(int),
-                "quizzes": quizzes["quiz"].size(),
-            }
-        ).fillna(0).astype(int)
+        return (
+            pd.DataFrame(
+                {
+                    "passed": grouped["status"].apply(lambda s: int((s == "passed").sum())),
+                    "total": grouped["status"].size(),
+                    "quizzes right": quizzes["right"].sum().astype(int),
+                    "quizzes": quizzes["quiz"].size(),
+                }
+            )
+            .fillna(0)
+            .astype(int)
+        )
 
     def _headline(self) -> str:
         summary = self.per_notebook
