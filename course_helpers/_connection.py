@@ -24,6 +24,7 @@ from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
 MIN_SERVER_VERSION = (6, 2)
 FAKE_EMULATES = (8, 0)  # the Redis version the embedded fakeredis answers as
 LOCAL_URL = "redis://localhost:6379"
+IN_PROCESS_OPTIONS = frozenset({"protocol", "encoding", "encoding_errors"})  # connect() options a browser honours
 LOCAL_PROBE_SECONDS = 0.3
 REMOTE_PROBE_SECONDS = 2.0
 START_REDIS_HINT = (
@@ -71,12 +72,14 @@ class Backend:
     def client(self, decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
         """A new client for the course's database that refuses commands reaching beyond it."""
         if self._fake_server is not None:  # Pyodide: no sockets, the fake server lives in this process
-            connection_class = _in_process_connection_class()
+            # What shapes replies (protocol=3, encodings) still applies; socket options have nothing to act on.
+            kept = {key: value for key, value in kwargs.items() if key in IN_PROCESS_OPTIONS}
             pool = redis.ConnectionPool(
-                connection_class=connection_class,
+                connection_class=_in_process_connection_class(),
                 server=self._fake_server,
                 db=self.db,
                 decode_responses=decode_responses,
+                **kept,
             )
             return redis.Redis(connection_pool=pool)
         assert self.url is not None

@@ -122,3 +122,12 @@ def test_under_pyodide_the_course_runs_on_in_process_fakeredis(monkeypatch):
         course_helpers.redis_url()
     greeting = course_helpers.exercises.get("welcome.save_greeting")
     assert greeting.check(greeting.reference).passed  # inline: no fork, no threads
+
+
+def test_in_a_browser_tab_connect_keeps_the_reply_shape_asked_for(monkeypatch):
+    monkeypatch.setattr("sys.platform", "emscripten")
+    r = course_helpers.connect(protocol=3, socket_timeout=5)  # no socket here: its timeout is ignored
+    r.xadd("orders", {"id": "1"})
+    assert isinstance(r.xread({"orders": 0}), dict)  # RESP3's shape: a dict of stream → entries
+    default = course_helpers.connect()
+    assert isinstance(default.xread({"orders": 0}), list)
