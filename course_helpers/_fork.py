@@ -12,28 +12,28 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
 
 from ._process_role import mark_as_check_process
-from ._results import Outcome
-
-OUTPUT_LIMIT = 4000
+from ._results import Outcome, ended_without_answer, with_output
 
 
 def _child(task: Callable[[], Outcome], write_fd: int) -> None:
-    mark_as_check_process()
-    # The kernel's stdout is a ZMQ stream owned by threads that do not exist in this child: capture instead.
-    captured = io.StringIO()
-    sys.stdout = sys.stderr = captured
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    """The forked child: run task, send its Outcome, and end here whatever happens (it must never return into
+    the kernel's code, where it would carry on as a second copy of the kernel)."""
     try:
-        outcome = task()
-    except BaseException as error:  # the task reports learner errors itself; this is a checker bug
-        outcome = Outcome("error", repr(error), internal=traceback.format_exc())
-    outcome = replace(outcome, output=captured.getvalue()[-OUTPUT_LIMIT:])
-    with os.fdopen(write_fd, "wb") as pipe:
-        pipe.write(pickle.dumps(outcome))
-    os._exit(0)
+        mark_as_check_process()
+        # The kernel's stdout is a ZMQ stream owned by threads that do not exist in this child: capture instead.
+        captured = io.StringIO()
+        sys.stdout = sys.stderr = captured
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        try:
+            outcome = task()
+        except BaseException as error:  # the task reports learner errors itself; this is a checker bug
+            outcome = Outcome("error", repr(error), internal=traceback.format_exc())
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(pickle.dumps(with_output(outcome, captured.getvalue())))
+    finally:
+        os._exit(0)
 
 
 def _read_until(read_fd: int, deadline: float) -> tuple[bytes, bool]:
@@ -51,14 +51,9 @@ def _read_until(read_fd: int, deadline: float) -> tuple[bytes, bool]:
         chunks.append(chunk)
 
 
-def ended_without_answer(status: int) -> Outcome:
-    """The outcome when the checking process died before it answered (os._exit, a crash, a signal)."""
+def _ended_without_answer(status: int) -> Outcome:
     how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.WEXITSTATUS(status)}"
-    return Outcome(
-        "error",
-        f"The checking process ended without an answer ({how}): your code may have called os._exit() or "
-        "crashed the interpreter. Remove that call and run the check again.",
-    )
+    return ended_without_answer(how)
 
 
 def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
@@ -80,13 +75,13 @@ def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
         os.waitpid(pid, 0)
         os.close(read_fd)
         raise
-    os.close(read_fd)
     if not finished:
-        os.kill(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)  # before the pipe closes, so the child never sees a broken pipe
+    os.close(read_fd)
     _, status = os.waitpid(pid, 0)
     if not finished:
         return Outcome("timeout")
     if not data:
-        return ended_without_answer(status)
+        return _ended_without_answer(status)
     outcome: Outcome = pickle.loads(data)
     return outcome

@@ -20,14 +20,13 @@ import sys
 import sysconfig
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-from ._results import Outcome
+from ._results import Outcome, with_output
 
-OUTPUT_LIMIT = 4000
 TOOL_IDS = (4, 3)  # sys.monitoring ids that no debugger (0), coverage (1), profiler (2) or optimizer (5) uses
 
 
@@ -236,5 +235,5 @@ def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured), deadline_guard(timeout):
             outcome = task()
     except DeadlineExceeded:
-        return Outcome("timeout", output=captured.getvalue()[-OUTPUT_LIMIT:])
-    return replace(outcome, output=captured.getvalue()[-OUTPUT_LIMIT:])
+        return with_output(Outcome("timeout"), captured.getvalue())
+    return with_output(outcome, captured.getvalue())

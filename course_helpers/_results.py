@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Status = Literal["pass", "fail", "error", "timeout", "not_attempted", "env_problem"]
@@ -32,6 +32,23 @@ class Outcome:
     sent: str = ""
     output: str = ""
     internal: str = ""
+
+
+OUTPUT_LIMIT = 4000  # characters of what the learner's code printed that a check keeps: the end of it
+
+
+def with_output(outcome: Outcome, printed: str) -> Outcome:
+    """outcome with the last OUTPUT_LIMIT characters of what the learner's code printed."""
+    return replace(outcome, output=printed[-OUTPUT_LIMIT:])
+
+
+def ended_without_answer(how: str) -> Outcome:
+    """The outcome when the checking process died before it answered (os._exit, a crash, a signal)."""
+    return Outcome(
+        "error",
+        f"The checking process ended without an answer ({how}): your code may have called os._exit() or "
+        "crashed the interpreter. Remove that call and run the check again.",
+    )
 
 
 @dataclass(frozen=True)

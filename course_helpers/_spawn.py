@@ -15,6 +15,7 @@ import pickle
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import cloudpickle
 
 from ._framing import READY, read_frame, write_frame
-from ._results import Outcome
+from ._results import Outcome, ended_without_answer
 
 START_SECONDS = 60.0  # a cold start on a slow laptop (antivirus scanning every import) can take this long
 POLL_SECONDS = 0.1  # how often a wait wakes up, so that an interrupt (the stop button) is seen quickly
@@ -40,11 +41,13 @@ class Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, os.getcwd(), env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
         flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # Windows: no console window flashing up
+        # What the worker writes to stderr (an import error, a crash) is kept to explain a worker that dies.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker; closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course_helpers._worker"],
+            self.command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             env=env,
             creationflags=flags,
             start_new_session=os.name == "posix",  # Ctrl-C in a terminal reaches the kernel, not its worker
@@ -53,6 +56,11 @@ class Worker:
         self.ready = False
         self._reader = threading.Thread(target=self._read_replies, name="course-check-worker", daemon=True)
         self._reader.start()
+
+    @staticmethod
+    def command() -> list[str]:
+        """The command line of a worker process."""
+        return [sys.executable, "-m", "course_helpers._worker"]
 
     def _read_replies(self) -> None:
         stream = self.process.stdout
@@ -77,11 +85,16 @@ class Worker:
                     return False
 
     def wait_ready(self, seconds: float = START_SECONDS) -> bool:
-        """True once the worker has imported the course and waits for jobs."""
+        """True once the worker has imported the course and waits for jobs (False: it died, or is too slow)."""
         if not self.ready:
             reply = self._next_reply(seconds)
             self.ready = reply == READY
         return self.ready
+
+    def last_words(self, limit: int = 2000) -> str:
+        """The end of what the worker wrote to stderr."""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")[-limit:].strip()
 
     def submit(self, payload: bytes, timeout: float) -> bytes | Literal[False] | None:
         """Send one job; its reply, None when the worker died, False when timeout passed first."""
@@ -107,6 +120,7 @@ class Worker:
                 with contextlib.suppress(OSError):
                     stream.close()
         self._reader.join(timeout=2)
+        self._stderr.close()
 
     def exit_code(self) -> int | None:
         """The process's exit code once it has ended."""
@@ -164,7 +178,16 @@ def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
     worker = _take_worker()
     try:
         if not worker.wait_ready():
+            died = not worker.alive()
+            detail = worker.last_words() if died else ""
             _retire(worker)
+            if died:
+                return Outcome(
+                    "env_problem",
+                    f"The process that runs checks ended as it started (exit code {worker.exit_code()}), so this "
+                    "check could not run: run `python -m course_helpers doctor` in a terminal to see what is wrong."
+                    + (f" It said: {detail}" if detail else ""),
+                )
             return Outcome(
                 "env_problem",
                 "The process that runs checks did not start within a minute. Run the check again; if it keeps "
@@ -180,11 +203,7 @@ def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
     if reply is None:
         code = worker.exit_code()
         _retire(worker)
-        return Outcome(
-            "error",
-            f"The checking process ended without an answer (exit code {code}): your code may have called "
-            "os._exit() or crashed the interpreter. Remove that call and run the check again.",
-        )
+        return ended_without_answer(f"exit code {code}")
     outcome: Outcome
     outcome, retire = pickle.loads(reply)
     if retire:

@@ -6,23 +6,25 @@ started the worker dies, stdin closes and the worker exits at once, even in the 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
 import queue
+import random
 import signal
+import socket
 import sys
 import threading
 import time
 import traceback
-from dataclasses import replace
+import warnings
+from collections.abc import Iterator
 from typing import IO
 
 from ._framing import READY, read_frame, write_frame
 from ._process_role import mark_as_check_process
-from ._results import Outcome
-
-OUTPUT_LIMIT = 4000
+from ._results import Outcome, with_output
 
 
 def _load(payload: bytes) -> object:
@@ -33,32 +35,53 @@ def _load(payload: bytes) -> object:
     return pickle.loads(task_bytes)
 
 
+@contextlib.contextmanager
+def _restored_globals() -> Iterator[None]:
+    """Put back what a learner's code may change for the whole process, so the next check starts as this one did.
+
+    (A forked child needs none of this: it ends after one check. The worker lives on.)
+    """
+    sleep, timeout = time.sleep, socket.getdefaulttimeout()
+    state, environ, cwd, path = random.getstate(), dict(os.environ), os.getcwd(), list(sys.path)
+    try:
+        with warnings.catch_warnings():  # puts back the warning filters (a learner's simplefilter("error"))
+            yield
+    finally:
+        time.sleep = sleep
+        sys.path[:] = path
+        socket.setdefaulttimeout(timeout)
+        random.setstate(state)
+        os.environ.clear()
+        os.environ.update(environ)
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
+
+
 def run_job(payload: bytes, own_threads: set[threading.Thread]) -> tuple[Outcome, bool]:
     """Run one pickled task; (its outcome, whether this worker must be replaced afterwards)."""
     captured = io.StringIO()
-    saved_sleep = time.sleep
     sys.stdout = sys.stderr = captured
     try:
-        try:
-            task = _load(payload)
-        except Exception as error:
-            outcome = Outcome(
-                "error",
-                f"Your function needs something that the checking process could not load ({type(error).__name__}: "
-                f"{error}). Define what it uses in the notebook, or in a module in the notebook's folder, and run "
-                "the check again.",
-            )
-        else:
+        with _restored_globals():
             try:
-                outcome = task()  # type: ignore[operator]
-            except BaseException as error:  # the task reports learner errors itself; this is a checker bug
-                outcome = Outcome("error", repr(error), internal=traceback.format_exc())
+                task = _load(payload)
+            except Exception as error:
+                outcome = Outcome(
+                    "error",
+                    f"Your function needs something that the checking process could not load "
+                    f"({type(error).__name__}: {error}). Define what it uses in the notebook, or in a module in the "
+                    "notebook's folder, and run the check again.",
+                )
+            else:
+                try:
+                    outcome = task()  # type: ignore[operator]
+                except BaseException as error:  # the task reports learner errors itself; this is a checker bug
+                    outcome = Outcome("error", repr(error), internal=traceback.format_exc())
     finally:
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        time.sleep = saved_sleep  # a check may make sleeps free (Trial.fast_sleep) for itself only
     leftover = [thread for thread in threading.enumerate() if thread not in own_threads and thread.is_alive()]
     # Threads the learner's code started are still running: only a new process stops them for sure.
-    return replace(outcome, output=captured.getvalue()[-OUTPUT_LIMIT:]), bool(leftover)
+    return with_output(outcome, captured.getvalue()), bool(leftover)
 
 
 def main() -> None:

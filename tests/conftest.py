@@ -21,6 +21,23 @@ def _no_real_redis(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def playwright_session() -> Iterator:
+    """One Playwright for the whole test process: its sync API cannot run twice in one process at a time."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        pytest.fail(
+            "playwright is missing: install it with `python tasks.py install` extras, e.g. "
+            "`.venv/bin/uv pip install --python .venv/bin/python -e '.[test,lite,browser]'` (never `playwright "
+            "install`: the tests drive Debian's chromium, `apt-get install chromium`)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
 def redis_server_installed() -> None:
     """Skip (or fail, with COURSE_REQUIRE_REAL_REDIS=1) unless the redis-server program is installed."""
     if shutil.which("redis-server") is None:

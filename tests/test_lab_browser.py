@@ -97,14 +97,12 @@ def lab(tmp_path_factory) -> Iterator[LabServer]:
 
 
 @pytest.fixture(scope="session")
-def chromium_context() -> Iterator[Any]:
+def chromium_context(playwright_session) -> Iterator[Any]:
     """Headless Chromium with a fresh profile, for this worker's whole run."""
     chromium = _chromium()
-    from playwright.sync_api import sync_playwright
-
     root = hasattr(os, "geteuid") and os.geteuid() == 0  # Chromium's sandbox refuses to run as root
-    with sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="lab-browser-profile-") as profile:
-        context = playwright.chromium.launch_persistent_context(
+    with tempfile.TemporaryDirectory(prefix="lab-browser-profile-") as profile:
+        context = playwright_session.chromium.launch_persistent_context(
             profile,
             executable_path=chromium,
             headless=True,

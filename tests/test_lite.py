@@ -299,14 +299,12 @@ def _screenshot(page: Any, folder: Path, name: str) -> None:
     shutil.copy(path, SCREENSHOTS / path.name)
 
 
-def test_the_site_works_offline_in_chromium(site, tmp_path):
+def test_the_site_works_offline_in_chromium(site, tmp_path, playwright_session):
     chromium = shutil.which("chromium")
     if chromium is None:
         _missing("Debian's chromium is not installed (apt-get install -y chromium)")
     if importlib.util.find_spec("playwright") is None:
         _missing("playwright is not installed (pip install -e '.[browser]')")
-    from playwright.sync_api import sync_playwright
-
     notebook = json.loads((ROOT / "notebooks" / NOTEBOOK).read_text())
     code_cells = [i for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
     exercise_cell = next(
@@ -315,8 +313,8 @@ def test_the_site_works_offline_in_chromium(site, tmp_path):
     check_cell = next(i for i in code_cells if i > exercise_cell)
     quiz_cell = next(i for i in code_cells if "ch.quiz(" in "".join(notebook["cells"][i]["source"]))
     outside: list[str] = []
-    with _serve(site) as base, sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
-        browser = playwright.chromium.launch_persistent_context(
+    with _serve(site) as base, tempfile.TemporaryDirectory() as profile:
+        browser = playwright_session.chromium.launch_persistent_context(
             profile,
             executable_path=chromium,
             headless=True,

@@ -241,3 +241,44 @@ def _pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_what_one_answer_changes_for_the_whole_process_does_not_reach_the_next_check(monkeypatch):
+    monkeypatch.setenv("COURSE_SANDBOX", "spawn")
+
+    def meddles(r, name):
+        import socket
+        import warnings
+
+        socket.setdefaulttimeout(0.000001)
+        warnings.simplefilter("error")
+        os.environ["REDIS_URL"] = "redis://nowhere:1"
+        os.chdir(os.sep)
+        r.set(f"greeting:{name}", f"Hello, {name}!")
+
+    def inspects(r, name):
+        import socket
+        import warnings
+
+        assert socket.getdefaulttimeout() is None and "REDIS_URL" not in os.environ
+        warnings.warn("only a warning", UserWarning, stacklevel=1)  # raises if the filter stayed at "error"
+        r.set(f"greeting:{name}", f"Hello, {name}!")
+
+    assert GREETING.check(meddles).passed
+    worker = _spawn._worker
+    result = GREETING.check(inspects)
+    assert result.passed, str(result)
+    assert _spawn._worker is worker  # the same warm worker, put back as it was
+
+
+def test_a_worker_that_cannot_start_says_so_with_what_it_printed(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_SANDBOX", "spawn")
+    dies = "import sys; sys.stderr.write('ImportError: a broken installation'); sys.exit(3)"
+    _spawn.shutdown()
+    monkeypatch.setattr(_spawn.Worker, "command", staticmethod(lambda: [sys.executable, "-c", dies]))
+    try:
+        result = GREETING.check(GREETING.reference)
+    finally:
+        _spawn.shutdown()
+    assert result.status == "env_problem"
+    assert "ended as it started (exit code 3)" in result.message and "a broken installation" in result.message
