@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _connection
+from ._programs import how_to_get_redis_server, server_label, server_program, version_numbers
 from ._progress import file_lock  # notebooks capturing in parallel write the same file
 
 CAPTURES = Path(__file__).resolve().parent / "captures"
@@ -148,7 +147,7 @@ def needs_redis(line: str, cell: str) -> None:
     """%%needs_redis VERSION NAME: run when the server is at least VERSION; else show its output on a newer one."""
     wanted, name = line.split()
     chosen = _connection.backend()
-    if chosen.version_tuple >= _connection.version_numbers(wanted):
+    if chosen.version_tuple >= version_numbers(wanted):
         _run(_shell(), cell, name)
         return
     _show_instead(
@@ -172,39 +171,6 @@ def not_in_browser(line: str, cell: str) -> None:
 
 
 # -- %%needs_redis_server: cells that start (and crash) redis-server processes of their own -------------
-SERVER_PROGRAM = "redis-server"
-
-
-def redis_server_installed() -> bool:
-    """True where a cell may start redis-server processes: the program is on PATH and this is not a browser tab."""
-    return sys.platform != "emscripten" and shutil.which(SERVER_PROGRAM) is not None
-
-
-def how_to_get_redis_server() -> str:
-    """The one command that installs the redis-server program here (a clause: "install it with `...`")."""
-    if sys.platform == "win32":
-        return (
-            "on Windows, run the course inside WSL (`wsl --install`) and install it there with "
-            "`sudo apt-get install redis-server` (Memurai or a Redis in Docker give you a server, not this program)"
-        )
-    if os.environ.get("CONDA_PREFIX") and Path(os.environ["CONDA_PREFIX"]).resolve() == Path(sys.prefix).resolve():
-        return "install it with `conda install -c conda-forge redis-server`"
-    if sys.platform == "darwin":
-        return "install it with `brew install redis`"
-    return "install it with `sudo apt-get install redis-server`"
-
-
-def redis_server_label() -> str:
-    """The label of the redis-server program these cells start, with its version: e.g. "Redis 7.0.15"."""
-    path = shutil.which(SERVER_PROGRAM)
-    try:
-        text = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "Redis"
-    version = next((word[2:] for word in text.split() if word.startswith("v=")), "")
-    return f"Redis {version}".strip()
-
-
 def _run_with_displays(shell: Any, cell: str, name: str) -> None:
     """Run cell; with COURSE_CAPTURE=1, also store what it printed and the plots it showed, labelled with the
     version of redis-server. Tables and other displayed values are stored as their text."""
@@ -226,7 +192,7 @@ def _run_with_displays(shell: Any, cell: str, name: str) -> None:
     ]
     values = [bundle.get("text/plain", "") + "\n" for bundle in bundles if "image/png" not in bundle]
     if getattr(result, "success", False):
-        save_capture(name, captured.stdout + "".join(values), redis_server_label(), plots)
+        save_capture(name, captured.stdout + "".join(values), server_label(), plots)
 
 
 def needs_redis_server(line: str, cell: str) -> None:
@@ -237,7 +203,7 @@ def needs_redis_server(line: str, cell: str) -> None:
     real run.
     """
     name = line.split()[-1]
-    if redis_server_installed():
+    if server_program() is not None:
         _run_with_displays(_shell(), cell, name)
         return
     if sys.platform == "emscripten":

@@ -15,23 +15,17 @@ import redis
 from ._class_link import join_class_if_linked
 from ._embedded import EmbeddedServer
 from ._notebook import install_error_feedback
+from ._programs import MIN_SERVER_VERSION, how_to_start_a_server, too_old, version_numbers
 from ._safety import CourseEnvironmentError, claim_database, clear_course_database
 from ._scheduler import Scheduler, install_cooperative_conditions
 from ._urls import redact, split_db
 from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
 
-# The oldest server every lesson runs on; cells that need a newer one say so (%%needs_redis) instead of failing.
-MIN_SERVER_VERSION = (6, 2)
 FAKE_EMULATES = (8, 0)  # the Redis version the embedded fakeredis answers as
 LOCAL_URL = "redis://localhost:6379"
 IN_PROCESS_OPTIONS = frozenset({"protocol", "encoding", "encoding_errors"})  # connect() options a browser honours
 LOCAL_PROBE_SECONDS = 0.3
 REMOTE_PROBE_SECONDS = 2.0
-START_REDIS_HINT = (
-    "start one with `redis-server` (install it with `sudo apt-get install redis-server`, "
-    "`brew install redis`, `conda install -c conda-forge redis-server` or "
-    "`docker run -p 6379:6379 redis`)"
-)
 
 Kind = Literal["real", "fake"]
 
@@ -142,24 +136,8 @@ def _server_version(client: redis.Redis) -> str:
         return "(version hidden by the server)"
 
 
-def version_numbers(text: str) -> tuple[int, ...]:
-    """ "7.0.15" → (7, 0, 15); () when the server hides its version."""
-    numbers = []
-    for part in text.split("."):
-        if not part.isdigit():
-            break
-        numbers.append(int(part))
-    return tuple(numbers)
-
-
 def _fake_version() -> str:
     return f"{fakeredis.__version__} (emulating Redis {'.'.join(map(str, FAKE_EMULATES))})"
-
-
-def too_old(version: str) -> bool:
-    """True for a server older than the oldest the course supports (an unknown version is given the benefit)."""
-    numbers = version_numbers(version)
-    return bool(numbers) and numbers < MIN_SERVER_VERSION
 
 
 def _too_old_sentence(version: str, where: str) -> str:
@@ -170,7 +148,9 @@ def _too_old_sentence(version: str, where: str) -> str:
     )
 
 
-def _real_backend(base_url: str, origin: str, explicit_db: int | None, note: str = "") -> Backend:
+def _real_backend(
+    base_url: str, origin: str, explicit_db: int | None, note: str = "", fall_back: bool = False
+) -> Backend:
     def client_for(db: int) -> redis.Redis:
         return redis.Redis.from_url(f"{base_url}/{db}", socket_timeout=5)
 
@@ -178,7 +158,7 @@ def _real_backend(base_url: str, origin: str, explicit_db: int | None, note: str
     with client_for(0) as probe:
         version = _server_version(probe)
     if too_old(version):
-        if origin == "localhost":  # found by looking, not asked for: fall back rather than fail
+        if fall_back:  # found by looking, not asked for: use the built-in fakeredis rather than fail
             return _embedded_backend(f"({_too_old_sentence(version, 'localhost:6379')} to use it.)")
         raise CourseEnvironmentError(
             f"{_too_old_sentence(version, redact(base_url))}, or unset REDIS_URL (and restart the kernel) to use "
@@ -244,10 +224,10 @@ def choose_backend() -> Backend:
         return _real_backend(base_url, "REDIS_URL", url_db if url_db is not None else explicit_db)
     ok, reason = _ping(LOCAL_URL, LOCAL_PROBE_SECONDS)
     if ok:
-        return _real_backend(LOCAL_URL, "localhost", explicit_db)
+        return _real_backend(LOCAL_URL, "localhost", explicit_db, fall_back=mode != "real")
     if mode == "real":
         raise CourseEnvironmentError(
-            f"COURSE_BACKEND=real but no Redis answered on localhost:6379 ({reason}): {START_REDIS_HINT}, "
+            f"COURSE_BACKEND=real but no Redis answered on localhost:6379 ({reason}): {how_to_start_a_server()}, "
             "or set COURSE_BACKEND=fake."
         )
     note = ""

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-import shutil
-import subprocess
 import sys
 
-from ._connection import START_REDIS_HINT, backend
+from ._connection import backend
+from ._programs import how_to_start_a_server, program_version, server_program
 from ._progress import progress_file, read_events
 from ._safety import CourseEnvironmentError
 
@@ -28,18 +27,13 @@ def _version(package: str) -> str | None:
 def _redis_server_line() -> str:
     if IN_BROWSER:
         return "  redis-server not available in a browser tab (the course uses the built-in fakeredis here)"
-    server = shutil.which("redis-server")
+    server = server_program()
     if not server:
         return (
             "  redis-server not installed (optional: the course uses fakeredis without it; "
-            f"to get one, {START_REDIS_HINT})"
+            f"to get one, {how_to_start_a_server()})"
         )
-    try:
-        words = subprocess.run([server, "--version"], capture_output=True, text=True, timeout=5).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        words = []
-    version = next((word[2:] for word in words if word.startswith("v=")), "?")
-    return f"  redis-server {version} ({server})"
+    return f"  redis-server {program_version(server) or '?'} ({server})"
 
 
 def diagnose() -> tuple[list[str], bool]:

@@ -27,6 +27,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ._embedded import free_port
+from ._programs import MIN_SERVER_VERSION, how_to_get_redis_server, program_version, server_program, too_old
 from ._safety import CourseEnvironmentError
 
 # Managed by PrivateRedis itself: an option of the same name in `config` is refused.
@@ -43,7 +44,7 @@ class PrivateRedis:
     stop(), and survives crash() and restart().
     """
 
-    binary: str = "redis-server"
+    binary: str = ""  # the program to start; by default COURSE_REDIS_SERVER or redis-server on PATH
     port: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)  # the guardian
     server_pid: int = 0
@@ -51,6 +52,7 @@ class PrivateRedis:
     config: dict[str, str | int] = field(default_factory=dict)
     data_dir: str = ""
     _paused: bool = field(default=False, repr=False)
+    program: str = field(default="", repr=False)  # the path of the binary start() ran
     _stop_registered: bool = field(default=False, repr=False)
 
     @property
@@ -67,12 +69,20 @@ class PrivateRedis:
 
     def start(self, wait_seconds: float = 10.0) -> PrivateRedis:
         """Start the server and wait until it answers PING (or has loaded its data, after a restart)."""
-        path = shutil.which(self.binary)
+        path = shutil.which(self.binary) if self.binary else server_program()
         if path is None:
             raise CourseEnvironmentError(
-                "Checking on real Redis needs the redis-server program, which is not installed: install it "
-                "(`sudo apt-get install redis-server`, `brew install redis` or "
-                "`conda install -c conda-forge redis-server`) or set COURSE_CHECK_BACKEND=fake."
+                f"This needs the redis-server program, which is not installed here: {how_to_get_redis_server()}, "
+                "or set COURSE_CHECK_BACKEND=fake to check on the built-in fakeredis."
+            )
+        self.program = path
+        version = program_version(path)
+        if too_old(version):
+            oldest = ".".join(map(str, MIN_SERVER_VERSION))
+            raise CourseEnvironmentError(
+                f"The redis-server program at {path} is version {version}, older than {oldest}, the oldest this "
+                f"course supports: install a newer one ({how_to_get_redis_server()}), or set "
+                "COURSE_CHECK_BACKEND=fake to check on the built-in fakeredis."
             )
         clashing = sorted(_MANAGED_OPTIONS & {name.lower() for name in self.config})
         if clashing:
@@ -263,6 +273,9 @@ def real_server_for_checks() -> PrivateRedis:
     Each check empties it and works in it through a TrialRedis; it is never the learner's own server.
     """
     global _server_for_checks
+    wanted = server_program() or "redis-server"
+    if _server_for_checks is not None and _server_for_checks.alive() and _server_for_checks.program != wanted:
+        _server_for_checks.stop()  # COURSE_REDIS_SERVER names another program now
     if _server_for_checks is None or not _server_for_checks.alive():
         _server_for_checks = PrivateRedis().start()
     return _server_for_checks

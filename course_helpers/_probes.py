@@ -42,6 +42,26 @@ def expiry_set_separately(commands: Iterable[Command]) -> bool:
     return plain_set and bool(EXPIRE_COMMANDS & names) and "MULTI" not in names
 
 
+EXPIRE_CONDITIONS = frozenset({"NX", "XX", "GT", "LT"})  # EXPIRE's options since Redis 7.0
+
+
+def conditional_expire_refused(t: Trial, raised: BaseException) -> Command | None:
+    """The EXPIRE-family command with NX/XX/GT/LT that a server older than 7.0 refused in the learner's last call
+    (so that raised is that refusal, not the learner's mistake), or None."""
+    if not isinstance(raised.__context__, redis.ResponseError) or not t.server_version or t.server_version >= (7,):
+        return None
+    return next(
+        (
+            command
+            for command in t.sent
+            if command
+            and command[0].upper() in EXPIRE_COMMANDS
+            and EXPIRE_CONDITIONS & {word.upper() for word in command[3:]}
+        ),
+        None,
+    )
+
+
 def refuse_none(t: Trial, value: Any, advice: str) -> None:
     """Fail with "<call> returned None: <advice>" when value is None."""
     if value is None:

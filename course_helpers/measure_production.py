@@ -24,7 +24,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ._cells import how_to_get_redis_server, redis_server_installed, redis_server_label
+from . import _programs
 from ._private_server import PrivateRedis
 from ._safety import CourseEnvironmentError
 
@@ -33,10 +33,10 @@ _started: list[PrivateRedis] = []
 
 def server_program() -> str:
     """One sentence: whether this machine can run the lesson's own redis-server processes."""
-    if redis_server_installed():
+    if _programs.server_program() is not None:
         return (
-            f"The redis-server program is installed ({redis_server_label()}): the cells below start, crash and stop "
-            "servers of their own, on free loopback ports."
+            f"The redis-server program is installed ({_programs.server_label()}): the cells below start, crash and "
+            "stop servers of their own, on free loopback ports."
         )
     if sys.platform == "emscripten":
         return (
@@ -45,7 +45,7 @@ def server_program() -> str:
         )
     return (
         "The redis-server program is not installed here, so the cells below show what they printed on a real run; "
-        f"to run them yourself, {how_to_get_redis_server()}, then restart the kernel."
+        f"to run them yourself, {_programs.how_to_get_redis_server()}, then restart the kernel."
     )
 
 

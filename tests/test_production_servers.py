@@ -18,7 +18,7 @@ import pytest
 import redis
 from jupyter_client import KernelManager
 
-from course_helpers import PrivateRedis, _cells
+from course_helpers import PrivateRedis, _cells, _programs
 from course_helpers import measure_production as prod
 from course_helpers._private_server import _children
 
@@ -315,7 +315,7 @@ def test_the_command_to_get_the_program_fits_the_platform(monkeypatch, platform,
         monkeypatch.setenv("CONDA_PREFIX", sys.prefix)
     else:
         monkeypatch.delenv("CONDA_PREFIX", raising=False)
-    assert command in _cells.how_to_get_redis_server()
+    assert command in _programs.how_to_get_redis_server()
 
 
 def test_in_a_browser_tab_a_server_cell_says_so(monkeypatch, capsys):

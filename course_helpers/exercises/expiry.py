@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._exercise import Exercise, Mutant
-from .._probes import EXPIRE_COMMANDS, call_with_crash_after, expiry_set_separately
+from .._probes import EXPIRE_COMMANDS, call_with_crash_after, conditional_expire_refused, expiry_set_separately
 from .._quiz import Quiz
 from .._trial import LearnerRaised, ServerTooOld, Trial
 from .._wire import Command, format_command, writes_outside_transactions
@@ -241,18 +241,11 @@ def _set_nx_then_incr_separately(r, user_id, limit, window):
 
 
 _COUNTING = frozenset({"INCR", "INCRBY"})
-_CONDITIONS = frozenset({"NX", "XX", "GT", "LT"})
 
 
 def _plain_set_sent(sent: Iterable[Command]) -> bool:
     """True when a SET without NX was sent: it overwrites a running counter."""
     return any(c and c[0].upper() == "SET" and "NX" not in {w.upper() for w in c[3:]} for c in sent)
-
-
-def _conditional_expire(command: Command) -> bool:
-    """True for EXPIRE (or PEXPIRE...) with NX, XX, GT or LT: options that Redis 7.0 added."""
-    options = {word.upper() for word in command[3:]}
-    return bool(command) and command[0].upper() in EXPIRE_COMMANDS and bool(_CONDITIONS & options)
 
 
 def _expect_allowed(t: Trial, returned: Any, expected: bool, count: int, limit: int) -> None:
@@ -318,13 +311,13 @@ def _expect_counter(t: Trial, key: str, count: int, window: int, before: set[str
 def check_rate_limit(t: Trial) -> str:
     try:
         return _check_rate_limit(t)
-    except LearnerRaised:
+    except LearnerRaised as raised:
         # EXPIRE ... NX is Redis 7; an older checking server refuses that right answer ("wrong number of arguments").
-        conditional = [c for c in t.sent if _conditional_expire(c)]
-        if conditional and t.server_version and t.server_version < (7, 0):
+        conditional = conditional_expire_refused(t, raised)
+        if conditional:
             found = ".".join(map(str, t.server_version))
             raise ServerTooOld(
-                f"Your code sent `{format_command(conditional[0])}`: EXPIRE's NX, XX, GT and LT options came with "
+                f"Your code sent `{format_command(conditional)}`: EXPIRE's NX, XX, GT and LT options came with "
                 f"Redis 7.0, and the server that runs the checks is Redis {found}, which refuses them. Write it the "
                 "way every server accepts (in one transaction: SET key 0 EX window NX, then INCR), or set "
                 "COURSE_CHECK_BACKEND=fake to check on the built-in fakeredis."

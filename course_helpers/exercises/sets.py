@@ -7,7 +7,13 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import EXPIRE_COMMANDS, call_with_crash_after, refuse_none, refuse_other_types
+from .._probes import (
+    EXPIRE_COMMANDS,
+    call_with_crash_after,
+    conditional_expire_refused,
+    refuse_none,
+    refuse_other_types,
+)
 from .._quiz import Quiz
 from .._trial import LearnerRaised, Trial
 from .._wire import format_command, writes_outside_transactions
@@ -298,17 +304,11 @@ def _visit(t: Trial, page: str, day: str, visitor: str) -> Any:
     try:
         return t.call(page, day, visitor)
     except LearnerRaised as raised:
-        options = [
-            command
-            for command in t.sent
-            if command
-            and command[0].upper() in EXPIRE_COMMANDS
-            and {w.upper() for w in command[3:]} & {"NX", "XX", "GT", "LT"}
-        ]
-        if isinstance(raised.__context__, redis.ResponseError) and options and t.server_version < (7,):
+        refused = conditional_expire_refused(t, raised)
+        if refused:
             version = ".".join(map(str, t.server_version))
             t.fail(
-                f"{t.last_call} sent `{format_command(options[0])}`, and this Redis ({version}) answered with an "
+                f"{t.last_call} sent `{format_command(refused)}`, and this Redis ({version}) answered with an "
                 f"error ({raised.__context__}): EXPIRE's NX, XX, GT and LT options need Redis 7.0. Here you need "
                 f"none of them: refresh the expiry on every visit with a plain r.expire(key, {WEEK_SECONDS})."
             )

@@ -1,0 +1,57 @@
+"""Redis 6.2, the oldest server the course supports, and anything older: every check is judged on 6.2 (or says
+in one sentence that it needs Redis 7), and an older redis-server is refused with the fix."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from course_helpers import CourseEnvironmentError, PrivateRedis, exercises
+
+pytestmark = pytest.mark.real
+
+
+@pytest.fixture
+def checks_on_redis_6_2(redis_6_2, monkeypatch):
+    """Checks run on a private redis-server 6.2 that the course starts itself (COURSE_REDIS_SERVER)."""
+    monkeypatch.setenv("COURSE_REDIS_SERVER", redis_6_2.program)
+    monkeypatch.setenv("COURSE_CHECK_BACKEND", "real")
+
+
+@pytest.mark.parametrize("exercise", exercises.all(), ids=exercises.ids())
+def test_every_reference_passes_on_redis_6_2_or_says_it_needs_redis_7(exercise, checks_on_redis_6_2):
+    result = exercise.check(exercise.reference)
+    if result.status == "env_problem":
+        assert "Redis 7" in result.message and "COURSE_CHECK_BACKEND=fake" in result.message, str(result)
+    else:
+        assert result.status == "pass", str(result)
+
+
+def test_a_redis_server_older_than_6_2_is_refused_with_the_fix(tmp_path, monkeypatch):
+    old = tmp_path / "redis-server"
+    old.write_text('#!/bin/sh\necho "Redis server v=6.0.16 sha=00000000:0 malloc=jemalloc-5.2.1 bits=64"\n')
+    old.chmod(old.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("COURSE_REDIS_SERVER", str(old))
+    with pytest.raises(CourseEnvironmentError) as refused:
+        PrivateRedis().start()
+    assert "version 6.0.16, older than 6.2" in str(refused.value) and "COURSE_CHECK_BACKEND=fake" in str(refused.value)
+
+
+def _alternatives():
+    from test_alternatives import CASES
+
+    return CASES
+
+
+@pytest.mark.parametrize(("exercise_id", "answer", "unsupported"), _alternatives())
+def test_every_accepted_alternative_passes_on_redis_6_2_or_says_it_needs_redis_7(
+    exercise_id, answer, unsupported, checks_on_redis_6_2
+):
+    if "real" in unsupported:
+        pytest.skip(unsupported["real"])
+    result = exercises.get(exercise_id).check(answer)
+    if result.status == "env_problem":
+        assert "Redis 7" in result.message and "COURSE_CHECK_BACKEND=fake" in result.message, str(result)
+    else:
+        assert result.status == "pass", str(result)
