@@ -7,7 +7,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import fakeredis
 import redis
@@ -62,6 +62,14 @@ class Backend:
     def port(self) -> int:
         """TCP port of the server."""
         return urlsplit(self.base_url or "redis://127.0.0.1").port or 6379
+
+    @property
+    def login(self) -> dict[str, str]:
+        """username= and password= for a client built by hand, as the server asks (a classroom seat, a hosted
+        Redis); {} when it asks for none. Pass it on: redis.Redis(host=..., port=..., **backend().login)."""
+        parts = urlsplit(self.base_url or "")
+        found = {"username": parts.username, "password": parts.password}
+        return {name: unquote(value) for name, value in found.items() if value}
 
     def client(self, decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
         """A new client for the course's database that refuses commands reaching beyond it."""

@@ -7,12 +7,13 @@ import platform
 import sys
 
 from ._connection import backend
-from ._programs import how_to_start_a_server, program_version, server_program
+from ._programs import how_to_start_a_server, program_version, server_program, version_numbers
 from ._progress import progress_file, read_events
 from ._safety import CourseEnvironmentError
 
 PACKAGES = ("redis", "fakeredis", "lupa", "jupyterlab", "ipykernel", "ipywidgets", "pandas", "matplotlib")
 # In a browser tab the kernel is JupyterLite's own, and lupa (Lua) has no WebAssembly build.
+REDIS_PY_DESCRIBED = (8, 0)  # pyproject.toml's floor: what the lessons say about timeouts and retries holds from here
 BROWSER_PACKAGES = ("redis", "fakeredis", "ipywidgets", "pandas", "matplotlib")
 IN_BROWSER = sys.platform == "emscripten"
 
@@ -46,6 +47,12 @@ def diagnose() -> tuple[list[str], bool]:
     packages = BROWSER_PACKAGES if IN_BROWSER else PACKAGES
     missing = [package for package in packages if _version(package) is None]
     lines += [f"  {package:<12} {_version(package) or 'MISSING'}" for package in packages]
+    client = _version("redis") or ""
+    if client and version_numbers(client) < REDIS_PY_DESCRIBED:
+        lines.append(
+            f"  !! redis-py {client} is older than 8.0, the version the lessons describe (timeouts, retries, "
+            "protocol): upgrade it with `pip install -U redis`."
+        )
     lines.append(_redis_server_line())
     try:
         lines += ["", f"  Backend: {backend().banner()}"]

@@ -54,6 +54,21 @@ def real_server() -> Iterator[PrivateRedis]:
     server.stop()
 
 
+PASSWORD = "s3cret/pass:word"  # characters that must be quoted in a URL
+
+
+@pytest.fixture(scope="session")
+def password_server() -> Iterator[str]:
+    """The REDIS_URL of a private redis-server that asks for a password, as a classroom seat or a hosted Redis."""
+    if shutil.which("redis-server") is None:
+        _no_real_redis("redis-server is not installed")
+    from urllib.parse import quote
+
+    server = PrivateRedis(config={"requirepass": PASSWORD}).start()
+    yield f"redis://:{quote(PASSWORD, safe='')}@127.0.0.1:{server.port}"
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def redis_6_2() -> Iterator[PrivateRedis]:
     """A private redis-server 6.2 (the oldest the course supports) for the whole test session."""

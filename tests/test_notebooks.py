@@ -53,6 +53,21 @@ def test_runs_as_shipped_on_redis_6_2(path, redis_6_2, monkeypatch):
     assert "Using real Redis 6.2" in outputs or path.stem != "00-welcome"
 
 
+# Lessons whose cells build clients of their own, which must log in as the course's client does.
+OWN_CLIENTS = [
+    path for path in LESSONS if re.search(r"(Redis|Connection|ConnectionPool)\(host=|from_url\(", path.read_text())
+]
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("path", OWN_CLIENTS, ids=[path.stem for path in OWN_CLIENTS])
+def test_runs_as_shipped_on_a_server_that_asks_for_a_password(path, password_server, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", password_server)
+    notebook = execute(path)
+    outputs = json.dumps([output for cell in notebook.cells for output in cell.get("outputs", [])])
+    assert "Traceback" not in outputs and "Set-up problem" not in outputs
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
 def test_lesson_shape(path):
     notebook = nbformat.read(path, as_version=4)
