@@ -19,7 +19,7 @@ from ._programs import MIN_SERVER_VERSION, how_to_start_a_server, too_old, versi
 from ._safety import CourseEnvironmentError, claim_database, clear_course_database
 from ._scheduler import Scheduler, install_cooperative_conditions
 from ._urls import redact, split_db
-from ._wire import SERVER_WIDE_COMMANDS, watched_connection_class
+from ._wire import NO_RETRY, SERVER_WIDE_COMMANDS, watched_connection_class
 
 FAKE_EMULATES = (8, 0)  # the Redis version the embedded fakeredis answers as
 LOCAL_URL = "redis://localhost:6379"
@@ -272,7 +272,7 @@ def connect(decode_responses: bool = True, **kwargs: Any) -> redis.Redis:
     first = _current is None
     if first:
         # Before choosing: a bad REDIS_URL is then shown as a sentence, not a traceback.
-        install_error_feedback(server_label)
+        install_error_feedback(server_label, server_answers)
     chosen = backend(quiet=not first)
     if first and chosen.kind == "real" and chosen.base_url:
         join_class_if_linked(chosen.base_url)
@@ -285,6 +285,17 @@ def server_label() -> str:
     if chosen is not None and chosen.base_url:
         return f"Redis at {redact(chosen.base_url)}"
     return "the course's Redis"
+
+
+def server_answers() -> bool:
+    """True when the course's server answers a PING within half a second."""
+    if _current is None:
+        return False
+    try:
+        with _current.client(socket_timeout=0.5, socket_connect_timeout=0.5, retry=NO_RETRY) as probe:
+            return bool(probe.ping())
+    except redis.RedisError:
+        return False
 
 
 def redis_url() -> str:

@@ -23,23 +23,37 @@ def server_problem_message(error: BaseException, where: str = "the course's Redi
     )
 
 
+def _show(text: str, html_text: str) -> None:
+    from IPython.display import display
+
+    display({"text/plain": text, "text/html": html_text}, raw=True)  # a sentence in a terminal too
+
+
 def _show_env_problem(describe_server: Callable[[], str], value: BaseException) -> None:
-    from IPython.display import HTML, display
-
     message = server_problem_message(value, describe_server())
-    display(
-        HTML(
-            "<div style='border-left:6px solid #0969da;padding:6px 10px;background:#0969da12'>"
-            f"<b style='color:#0969da'>⚙ Set-up problem (not your code)</b><br>{html.escape(message)}</div>"
-        )
+    _show(
+        f"⚙ Set-up problem (not your code): {message}",
+        "<div style='border-left:6px solid #0969da;padding:6px 10px;background:#0969da12'>"
+        f"<b style='color:#0969da'>⚙ Set-up problem (not your code)</b><br>{html.escape(message)}</div>",
     )
-    return None
 
 
-def install_error_feedback(describe_server: Callable[[], str] = lambda: "the course's Redis") -> None:
-    """In IPython, show Redis connection and course set-up errors as a sentence with the fix.
+TIMEOUT_HINT = (
+    "The course's Redis is answering: this TimeoutError is the client's own socket_timeout running out before a "
+    "reply came (a blocking command such as BRPOP waiting longer than the client waits). Give the command a "
+    "timeout shorter than the client's socket_timeout, or build the client with socket_timeout=None."
+)
 
-    describe_server() names the server in the message, e.g. "Redis at redis://localhost:6379".
+
+def install_error_feedback(
+    describe_server: Callable[[], str] = lambda: "the course's Redis",
+    server_answers: Callable[[], bool] = lambda: False,
+) -> None:
+    """In IPython, show course set-up errors, and the course's server going away, as a sentence with the fix.
+
+    describe_server() names the server in the message, e.g. "Redis at redis://localhost:6379"; server_answers()
+    tells whether it still answers: then a connection error or timeout came from the learner's own client (a
+    wrong port, a socket_timeout) and is shown as Python shows it, with a sentence for a timeout.
     """
     try:
         from IPython import get_ipython
@@ -49,7 +63,13 @@ def install_error_feedback(describe_server: Callable[[], str] = lambda: "the cou
     if shell is None:
         return
 
-    def handler(_shell: Any, _etype: type, value: BaseException, _tb: Any, tb_offset: Any = None) -> None:
-        _show_env_problem(describe_server, value)
+    def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+        if isinstance(value, CourseGuardError | CourseEnvironmentError) or not server_answers():
+            _show_env_problem(describe_server, value)
+            return
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        if isinstance(value, redis.TimeoutError):
+            html_text = f"<div style='border-left:6px solid #bf8700;padding:6px 10px'>{html.escape(TIMEOUT_HINT)}</div>"
+            _show(TIMEOUT_HINT, html_text)
 
     shell.set_custom_exc((redis.ConnectionError, redis.TimeoutError, CourseEnvironmentError, CourseGuardError), handler)

@@ -131,3 +131,23 @@ def test_in_a_browser_tab_connect_keeps_the_reply_shape_asked_for(monkeypatch):
     assert isinstance(r.xread({"orders": 0}), dict)  # RESP3's shape: a dict of stream → entries
     default = course_helpers.connect()
     assert isinstance(default.xread({"orders": 0}), list)
+
+
+def test_a_learners_own_timeout_is_not_reported_as_the_server_going_away(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_helpers._notebook import install_error_feedback
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.user_ns["redis"] = redis
+        for answers, expected, unexpected in (
+            (True, "socket_timeout", "stopped answering"),  # the server is fine: the client's own timeout
+            (False, "stopped answering", "socket_timeout running out"),  # the server really went away
+        ):
+            install_error_feedback(lambda: "Redis at redis://localhost:6379", lambda answers=answers: answers)
+            shell.run_cell("raise redis.TimeoutError('Timeout reading from socket')")
+            shown = capsys.readouterr().out
+            assert expected in shown and unexpected not in shown, shown
+    finally:
+        InteractiveShell.clear_instance()
