@@ -208,9 +208,17 @@ class Exercise:
         url: str | None = None
         if backend == "real":
             try:
-                url = real_server_for_checks().url
+                server = real_server_for_checks()
+                server.reset_state()  # whatever an earlier check's code changed beyond the data
+                url = server.url
             except CourseEnvironmentError as error:
                 return self._result("env_problem", str(error))
+            except redis.RedisError as error:
+                return self._result(
+                    "env_problem",
+                    f"The private redis-server that runs checks did not answer ({error}); run the check again, or "
+                    "set COURSE_CHECK_BACKEND=fake.",
+                )
         elif backend != "fake":
             return self._result("env_problem", f"COURSE_CHECK_BACKEND={backend!r} must be fake or real.")
 
@@ -254,7 +262,7 @@ class Exercise:
         """Run the checker on answer against a fresh Redis (fakeredis, or the real server at url)."""
         try:
             server = TrialRedis(url)
-        except redis.ConnectionError as error:
+        except redis.RedisError as error:
             return Outcome(
                 "env_problem",
                 f"The checking Redis did not answer ({error}); run the check again, or set COURSE_CHECK_BACKEND=fake.",

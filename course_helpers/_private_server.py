@@ -53,6 +53,7 @@ class PrivateRedis:
     data_dir: str = ""
     _paused: bool = field(default=False, repr=False)
     program: str = field(default="", repr=False)  # the path of the binary start() ran
+    _config: dict[str, str] = field(default_factory=dict, repr=False)  # CONFIG GET * before any check ran
     _stop_registered: bool = field(default=False, repr=False)
 
     @property
@@ -147,6 +148,10 @@ class PrivateRedis:
                 client.close()
         return self
 
+    def _remember_config(self) -> None:
+        with self.client() as admin:
+            self._config = admin.config_get("*")
+
     def _config_arguments(self) -> list[str]:
         """config as command-line arguments: a value of several words is several arguments ("save 1 1")."""
         arguments: list[str] = []
@@ -163,6 +168,37 @@ class PrivateRedis:
         """A new redis-py client for this server (decode_responses=True unless options say otherwise)."""
         options.setdefault("decode_responses", True)
         return redis.Redis(host="127.0.0.1", port=self.port, **options)  # type: ignore[arg-type]
+
+    def reset_state(self) -> None:
+        """Undo what a check's code may have changed beyond the data: ACL users, configuration, scripts.
+
+        The configuration goes back to what it was the first time this was called (a server with no password).
+
+        FLUSHALL (done by every check) empties the data; a learner's ACL SETUSER or CONFIG SET would otherwise
+        reach the next check, and a wrong answer that locks out the default user would break every later one.
+        """
+        try:
+            self._reset_state()
+        except redis.RedisError:  # the default user was switched off or deleted: only a fresh process helps
+            self.stop()
+            self.start()
+
+    def _reset_state(self) -> None:
+        if not self._config:
+            self._remember_config()
+        with self.client(decode_responses=True) as admin:
+            admin.execute_command("ACL", "SETUSER", "default", "reset", "on", "nopass", "~*", "&*", "+@all")
+            for user in admin.acl_users():
+                if user != "default":
+                    admin.acl_deluser(user)
+            now = admin.config_get("*")
+            for name, value in self._config.items():
+                if now.get(name) != value:
+                    with contextlib.suppress(redis.ResponseError):  # a setting that cannot change at run time
+                        admin.config_set(name, value)
+            admin.script_flush()
+            with contextlib.suppress(redis.ResponseError):  # FUNCTION is Redis 7.0+
+                admin.function_flush()
 
     def crash(self) -> None:
         """Kill the redis-server process with SIGKILL, as a power cut or the kernel's OOM killer would.

@@ -55,3 +55,22 @@ def test_every_accepted_alternative_passes_on_redis_6_2_or_says_it_needs_redis_7
         assert "Redis 7" in result.message and "COURSE_CHECK_BACKEND=fake" in result.message, str(result)
     else:
         assert result.status == "pass", str(result)
+
+
+def test_what_one_check_does_to_the_server_does_not_reach_the_next(real_server, monkeypatch):
+    monkeypatch.setenv("COURSE_CHECK_BACKEND", "real")
+    greeting = exercises.get("welcome.save_greeting")
+
+    def locks_everyone_out(r, name):
+        r.config_set("maxmemory", "1mb")
+        r.acl_setuser("intruder", enabled=True, nopass=True, commands=["+@all"], keys=["*"])
+        r.execute_command("ACL", "SETUSER", "default", "off")  # the next connection as default is refused
+
+    assert greeting.check(locks_everyone_out).status != "pass"
+    result = greeting.check(greeting.reference)
+    assert result.passed, str(result)
+
+    from course_helpers._private_server import real_server_for_checks
+
+    with real_server_for_checks().client() as admin:
+        assert admin.acl_users() == ["default"] and admin.config_get("maxmemory")["maxmemory"] == "0"
