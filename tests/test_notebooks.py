@@ -75,6 +75,8 @@ def test_lesson_shape(path):
     assert "you will be able to" in markdown[0].lower(), "objectives first"
     assert "key points" in markdown[-1].lower(), "key points last"
     assert any("predict" in text.lower() for text in markdown), "a predict-then-run prompt"
+    for text in markdown:  # a code block cut in two renders as stray headings and text
+        assert sum(line.lstrip().startswith("```") for line in text.splitlines()) % 2 == 0, text[:120]
     exercise_cells = [c for c in notebook.cells if "exercise" in c.metadata.get("tags", [])]
     assert len(exercise_cells) == len(exercises_of(path)) >= 1
 

@@ -989,10 +989,11 @@ QUIZZES = [
         ),
         answer=1,
         explanation=(
-            "Redis hands every write to the operating system before it answers the client, so a dead process loses "
-            "nothing the OS already has. everysec only delays the fsync that moves it from the OS's cache to the "
-            "disk: a power cut or a kernel crash loses what was not yet synced. appendfsync always closes that gap, "
-            "at the price of one fsync per write."
+            "Redis normally hands every write to the operating system before it answers the client, so a dead "
+            "process loses nothing the OS already has (unless a struggling disk made Redis hold writes back, for up "
+            "to 2 s). everysec delays the fsync that moves them from the OS's cache to the disk: a power cut or a "
+            "kernel crash loses what was not yet synced. appendfsync always closes that gap, at the price of one "
+            "fsync per write."
         ),
     ),
     Quiz(
