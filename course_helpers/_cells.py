@@ -95,19 +95,29 @@ def _execute(shell: Any, cell: str) -> Any:
     import threading
 
     box: dict[str, Any] = {}
+    loop = asyncio.new_event_loop()
 
     def run_on_own_loop() -> None:
-        loop = asyncio.new_event_loop()
         try:
             box["result"] = loop.run_until_complete(
                 shell.run_cell_async(cell, store_history=False, transformed_cell=transformed)
             )
+        except asyncio.CancelledError:
+            pass  # the stop button: the kernel already raised KeyboardInterrupt
         finally:
             loop.close()
 
-    worker = threading.Thread(target=run_on_own_loop, name="course-cell-with-await")
+    # A daemon: a cell that never finishes must not keep the kernel from exiting.
+    worker = threading.Thread(target=run_on_own_loop, name="course-cell-with-await", daemon=True)
     worker.start()
-    worker.join()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)  # in short waits, so the stop button (KeyboardInterrupt) is seen here
+    except KeyboardInterrupt:
+        # Stop the cell's coroutines on their own loop, then let the interrupt reach the notebook.
+        loop.call_soon_threadsafe(lambda: [task.cancel() for task in asyncio.all_tasks(loop)])
+        worker.join(2)
+        raise
     return box.get("result")
 
 
@@ -136,9 +146,13 @@ def under_the_hood(line: str, cell: str) -> None:
     if chosen.kind == "real":
         _run(_shell(), cell, name)
         return
+    if sys.platform == "emscripten":
+        how = "open the course in JupyterLab with a Redis server, or on Binder"
+    else:
+        how = "start a Redis server and restart the kernel (`python -m course_helpers doctor` shows how)"
     _show_instead(
-        "This cell looks inside a real Redis server, which the built-in fakeredis does not imitate. To run it "
-        "yourself, start a Redis server and restart the kernel (`python -m course_helpers doctor` shows how).",
+        f"This cell looks inside a real Redis server, which the built-in fakeredis does not imitate. To run it "
+        f"yourself, {how}.",
         name,
     )
 

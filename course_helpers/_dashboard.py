@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,12 @@ from ._show import figure_png
 if TYPE_CHECKING:
     import pandas as pd
 
-KEPT_WHERE = "Progress is kept on this computer; `python -m course_helpers reset` clears it."
+KEPT_WHERE = (
+    "Progress is kept in this browser's storage (redis-course/progress.jsonl in the file browser): download that "
+    "file to keep a copy."
+    if sys.platform == "emscripten"
+    else "Progress is kept on this computer; `python -m course_helpers reset` clears it."
+)
 
 
 def progress_table() -> pd.DataFrame:

@@ -143,7 +143,7 @@ def crash_test(setup: str, config: dict[str, str], seconds: float = 1.0, snapsho
         while True:
             try:
                 client.incr("writes")
-            except redis.ConnectionError:
+            except (redis.ConnectionError, redis.TimeoutError):  # the crash ends the run, however it shows
                 return
             acknowledged += 1
 

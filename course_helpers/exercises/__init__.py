@@ -23,7 +23,7 @@ def _topic_modules() -> list[ModuleType]:
         for info in pkgutil.iter_modules(__path__)
         if not info.name.startswith("_")
     ]
-    # Each topic module names its notebook ("02-strings-and-keys"): the number gives the course order.
+    # Each topic module names its notebook ("02-strings-and-counters"): the number gives the course order.
     return sorted(modules, key=lambda module: module.NOTEBOOK)
 
 
