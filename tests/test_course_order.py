@@ -93,10 +93,30 @@ def commands_in(source: str) -> set[str]:
     return found
 
 
-def notebook_commands(path) -> set[str]:
-    """The commands a notebook's own code cells use (exercise cells are blank as shipped)."""
+# A real server's internals, shown only as a capture on fakeredis: a look under the hood, not a lesson.
+OPTIONAL_CELL = re.compile(r"^%%under_the_hood\b")
+
+
+def teaching_cells(path) -> list[str]:
+    """The code cells every learner reads: not the folded "(optional)" sections nor %%under_the_hood cells
+    (exercise cells are blank as shipped). A %%needs_redis cell teaches even where it shows its capture."""
     notebook = nbformat.read(path, as_version=4)
-    return set().union(*(commands_in(cell.source) for cell in notebook.cells if cell.cell_type == "code"))
+    cells, optional_level = [], 0
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown" and (heading := re.match(r"(#+) ", cell.source)):
+            level = len(heading.group(1))
+            if optional_level and level <= optional_level:
+                optional_level = 0
+            if "(optional)" in cell.source.splitlines()[0]:
+                optional_level = level
+        elif cell.cell_type == "code" and not optional_level and not OPTIONAL_CELL.match(cell.source):
+            cells.append(cell.source)
+    return cells
+
+
+def notebook_commands(path) -> set[str]:
+    """The commands a notebook teaches: those its cells for every learner use."""
+    return set().union(*(commands_in(source) for source in teaching_cells(path)))
 
 
 @cache
@@ -123,6 +143,17 @@ def test_a_reference_answer_uses_only_commands_taught_by_its_notebook_or_earlier
         command: taught.get(command, "no notebook") for command in used if taught.get(command, "~") > exercise.notebook
     }
     assert not too_early, f"{exercise.id} ({exercise.notebook}) needs {too_early}: commands taught later"
+
+
+HINT_WORD = re.compile(r"\b[A-Z]{3,}(?: [A-Z]{3,})?\b")
+
+
+@pytest.mark.parametrize("exercise", exercises.all(), ids=exercises.ids())
+def test_no_hint_leads_to_a_command_taught_later(exercise):
+    taught = first_taught()
+    named = {word for hint in exercise.hints for word in HINT_WORD.findall(hint) if word in taught}
+    too_early = {command: taught[command] for command in named if taught[command] > exercise.notebook}
+    assert not too_early, f"{exercise.id} ({exercise.notebook}): its hints name {too_early}, taught later"
 
 
 def _notebook_text(path) -> str:
