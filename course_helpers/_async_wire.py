@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 
-from ._wire import SERVER_WIDE_COMMANDS, CourseGuardError, Recorder, parse_packed
+from ._wire import SERVER_WIDE_COMMANDS, Recorder, screen
 
 # The asyncio client needs its own kind of Retry; this one never retries, like _wire.NO_RETRY.
 ASYNC_NO_RETRY = AsyncRetry(NoBackoff(), 0)
@@ -44,19 +44,8 @@ class _WatchedAsyncConnectionMixin:
             self._handshake_depth -= 1
 
     async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        if self._handshake_depth == 0 and (self.recorder is not None or self.refused):
-            commands = parse_packed(command)
-            for sent in commands:
-                reason = self.refused.get(sent[0].upper()) if sent else None
-                if reason:
-                    raise CourseGuardError(
-                        f"{reason}, so the course client refuses it. "
-                        "Use course_helpers.clear(r) to empty the course's own database instead."
-                    )
-            if self.recorder is not None:
-                self.recorder.record(commands)
-            if self.tasks is not None:
-                self.tasks.add(id(asyncio.current_task()))
+        if self._handshake_depth == 0 and screen(command, self.refused, self.recorder) and self.tasks is not None:
+            self.tasks.add(id(asyncio.current_task()))
         await super().send_packed_command(command, check_health)  # type: ignore[misc]
 
 

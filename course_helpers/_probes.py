@@ -73,3 +73,21 @@ def refuse_other_types(t: Trial, value: Any, kinds: type | tuple[type, ...], adv
     wanted = kinds if isinstance(kinds, tuple) else (kinds,)
     if not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted):
         t.fail(f"{t.last_call} returned {type(value).__name__} {value!r:.60}; {advice}")
+
+
+def keep_pubsubs(t: Any) -> list[Any]:
+    """Hold every PubSub the learner's code creates from t.r (sync or asyncio), and return them.
+
+    A PubSub that is simply dropped is closed by the garbage collector, which would hide a missing
+    unsubscribe; holding a reference lets the check see whether the code cleaned up by itself.
+    """
+    kept: list[Any] = []
+    original = t.r.pubsub
+
+    def pubsub(**kwargs: Any) -> Any:
+        created = original(**kwargs)
+        kept.append(created)
+        return created
+
+    t.r.pubsub = pubsub
+    return kept

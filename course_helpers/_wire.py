@@ -174,6 +174,24 @@ class Recorder:
 ReadHook = Callable[[Any, "float | None"], None]
 
 
+def screen(packed: Any, refused: dict[str, str], recorder: Recorder | None) -> bool:
+    """What every watched connection does before a send: refuse a server-wide command (CourseGuardError), then
+    record the send as one round trip. True when something was recorded."""
+    if recorder is None and not refused:
+        return False
+    commands = parse_packed(packed)
+    for sent in commands:
+        reason = refused.get(sent[0].upper()) if sent else None
+        if reason:
+            raise CourseGuardError(
+                f"{reason}, so the course client refuses it. "
+                "Use course_helpers.clear(r) to empty the course's own database instead."
+            )
+    if recorder is not None:
+        recorder.record(commands)
+    return recorder is not None
+
+
 class _WatchedConnectionMixin:
     """Mixed into a redis-py connection class: records and guards every command it sends."""
 
@@ -209,17 +227,8 @@ class _WatchedConnectionMixin:
             self._handshake_depth -= 1
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        if self._handshake_depth == 0 and (self.recorder is not None or self.refused):
-            commands = parse_packed(command)
-            for sent in commands:
-                reason = self.refused.get(sent[0].upper()) if sent else None
-                if reason:
-                    raise CourseGuardError(
-                        f"{reason}, so the course client refuses it. "
-                        "Use course_helpers.clear(r) to empty the course's own database instead."
-                    )
-            if self.recorder is not None:
-                self.recorder.record(commands)
+        if self._handshake_depth == 0:
+            screen(command, self.refused, self.recorder)
         super().send_packed_command(command, check_health)  # type: ignore[misc]
 
 

@@ -18,6 +18,7 @@ import redis
 
 from .._async_trial import AsyncTrial
 from .._exercise import Exercise, Mutant
+from .._probes import keep_pubsubs
 from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 
@@ -395,21 +396,6 @@ def _collect_plain_def(r, channel, count, timeout):
     return []
 
 
-def _keep_pubsubs(t: AsyncTrial) -> list[Any]:
-    """Hold every PubSub the learner creates from r, so that the check sees whether the code ended the
-    subscription itself (a dropped PubSub may be closed by the garbage collector)."""
-    kept: list[Any] = []
-    original = t.r.pubsub
-
-    def pubsub(**kwargs: Any) -> Any:
-        created = original(**kwargs)
-        kept.append(created)
-        return created
-
-    t.r.pubsub = pubsub
-    return kept
-
-
 async def _close_all(pubsubs: list[Any]) -> None:
     for pubsub in pubsubs:
         with contextlib.suppress(redis.RedisError, OSError, RuntimeError):
@@ -509,7 +495,7 @@ def _expect_unsubscribed(t: Trial, channel: str, how: str) -> None:
 
 def check_collect(t: Trial) -> str:
     assert isinstance(t, AsyncTrial)
-    kept = _keep_pubsubs(t)
+    kept = keep_pubsubs(t)
     try:
         news = ["a1", "b2", "c3", "d4"]
         t.when_subscribed("news", _publisher("news", news))

@@ -11,6 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
+from .._probes import keep_pubsubs
 from .._quiz import Quiz
 from .._trial import Trial
 
@@ -21,24 +22,6 @@ def _short(value: Any, width: int = 80) -> str:
     """repr(value), cut to width characters with an ellipsis."""
     text = repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _keep_pubsubs(t: Trial) -> list[Any]:
-    """Hold on to every PubSub the learner creates from r.
-
-    A PubSub that is simply dropped is disconnected by the garbage collector, which would hide a missing
-    unsubscribe; holding a reference lets the check see whether the code cleaned up by itself.
-    """
-    kept: list[Any] = []
-    original = t.r.pubsub
-
-    def pubsub(**kwargs: Any) -> Any:
-        created = original(**kwargs)
-        kept.append(created)
-        return created
-
-    t.r.pubsub = pubsub
-    return kept
 
 
 def _close_all(pubsubs: list[Any]) -> None:
@@ -233,7 +216,7 @@ def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
 
 
 def check_collect_messages(t: Trial) -> str:
-    kept = _keep_pubsubs(t)
+    kept = keep_pubsubs(t)
     try:
         published = ["a1", "b2", "c3", "d4"]
         sent: list[bool] = []
@@ -398,7 +381,7 @@ ORDER_EVENTS = [
 
 
 def check_collect_pattern(t: Trial) -> str:
-    kept = _keep_pubsubs(t)
+    kept = keep_pubsubs(t)
     try:
         t.when_subscribed("orders:*", _publisher(ORDER_EVENTS), timeout=2.0, pattern=True)
         value = t.call("orders:*", 3, 1.0, within=2.0, too_slow=_waits_without_limit(1.0))

@@ -15,18 +15,17 @@ from typing import Any
 from .._exercise import Exercise, Mutant
 from .._quiz import Quiz
 from .._trial import LearnerRaised, Trial
+from .expiry import _counter_without_expiry, _one_request_short, _resets_the_window, allow_request
 
 NOTEBOOK = "15-async-and-testing"
 
 
 # -- the function under test: notebook 03's rate limiter, and five ways to get it wrong ---------------------------
-def _correct(r, user_id, limit, window):
-    key = f"ratelimit:{user_id}"
-    with r.pipeline() as pipe:
-        pipe.set(key, 0, ex=window, nx=True)
-        pipe.incr(key)
-        _, count = pipe.execute()
-    return count <= limit
+# Notebook 03's limiter and three of its known wrong answers, from the module that checks that exercise.
+_correct = allow_request
+_blocks_the_last_allowed = _one_request_short
+_never_expires = _counter_without_expiry
+_restarts_the_window = _resets_the_window
 
 
 def _allows_one_too_many(r, user_id, limit, window):
@@ -36,28 +35,6 @@ def _allows_one_too_many(r, user_id, limit, window):
         pipe.incr(key)
         _, count = pipe.execute()
     return count <= limit + 1
-
-
-def _blocks_the_last_allowed(r, user_id, limit, window):
-    key = f"ratelimit:{user_id}"
-    with r.pipeline() as pipe:
-        pipe.set(key, 0, ex=window, nx=True)
-        pipe.incr(key)
-        _, count = pipe.execute()
-    return count < limit
-
-
-def _never_expires(r, user_id, limit, window):
-    return r.incr(f"ratelimit:{user_id}") <= limit
-
-
-def _restarts_the_window(r, user_id, limit, window):
-    key = f"ratelimit:{user_id}"
-    with r.pipeline() as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window)
-        count, _ = pipe.execute()
-    return count <= limit
 
 
 def _one_limit_for_everyone(r, user_id, limit, window):
