@@ -54,6 +54,7 @@ class Worker:
         )
         self._replies: queue.Queue[bytes | None] = queue.Queue()
         self.ready = False
+        self.ended = False  # its output closed: it ended, even if the OS has not reported its exit yet
         self._reader = threading.Thread(target=self._read_replies, name="course-check-worker", daemon=True)
         self._reader.start()
 
@@ -89,6 +90,7 @@ class Worker:
         if not self.ready:
             reply = self._next_reply(seconds)
             self.ready = reply == READY
+            self.ended = reply is None
         return self.ready
 
     def last_words(self, limit: int = 2000) -> str:
@@ -178,13 +180,14 @@ def run(task: Callable[[], Outcome], timeout: float) -> Outcome:
     worker = _take_worker()
     try:
         if not worker.wait_ready():
-            died = not worker.alive()
+            died = worker.ended or not worker.alive()
+            code = worker.exit_code() if died else None  # before _retire, which would kill a slow exit
             detail = worker.last_words() if died else ""
             _retire(worker)
             if died:
                 return Outcome(
                     "env_problem",
-                    f"The process that runs checks ended as it started (exit code {worker.exit_code()}), so this "
+                    f"The process that runs checks ended as it started (exit code {code}), so this "
                     "check could not run: run `python -m course_helpers doctor` in a terminal to see what is wrong."
                     + (f" It said: {detail}" if detail else ""),
                 )

@@ -271,9 +271,17 @@ def test_what_one_answer_changes_for_the_whole_process_does_not_reach_the_next_c
     assert _spawn._worker is worker  # the same warm worker, put back as it was
 
 
-def test_a_worker_that_cannot_start_says_so_with_what_it_printed(monkeypatch, tmp_path):
+DIES_AT_ONCE = "import sys; sys.stderr.write('ImportError: a broken installation'); sys.exit(3)"
+# Under load the pipe's end can be seen well before the OS reports the exit: still a worker that died.
+DIES_SLOWLY = (
+    "import os, sys, time; sys.stderr.write('ImportError: a broken installation'); os.close(1); time.sleep(1); "
+    "sys.exit(3)"
+)
+
+
+@pytest.mark.parametrize("dies", [DIES_AT_ONCE, DIES_SLOWLY], ids=["at-once", "closes-output-first"])
+def test_a_worker_that_cannot_start_says_so_with_what_it_printed(monkeypatch, dies):
     monkeypatch.setenv("COURSE_SANDBOX", "spawn")
-    dies = "import sys; sys.stderr.write('ImportError: a broken installation'); sys.exit(3)"
     _spawn.shutdown()
     monkeypatch.setattr(_spawn.Worker, "command", staticmethod(lambda: [sys.executable, "-c", dies]))
     try:
