@@ -1,10 +1,11 @@
-"""Checker probes that recur across topics: a crash between two commands, and the shape of a returned value.
+"""Checker probes that recur across topics: a crash between two commands, the shape of a returned value, pub/sub.
 
 Each builds on Trial; each failure message names the mistake and says what to do, as every check's does.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -91,3 +92,20 @@ def keep_pubsubs(t: Any) -> list[Any]:
 
     t.r.pubsub = pubsub
     return kept
+
+
+def still_subscribed(t: Trial, channel: str, pattern: bool = False, wait: float = 0.3) -> int:
+    """How many subscribers still hear channel, allowing a moment for a close() to reach the server.
+
+    pattern=True counts pattern subscribers too, by publishing a probe on channel: PUBSUB NUMSUB counts only
+    SUBSCRIBE, and fakeredis's PUBSUB NUMPAT still counts a pattern whose connection was closed.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        if pattern:
+            left = int(t.admin.publish(channel, "(a probe sent by the check)"))
+        else:
+            left = int(dict(t.admin.pubsub_numsub(channel)).get(channel, 0))
+        if left == 0 or time.monotonic() > deadline:
+            return left
+        time.sleep(0.01)

@@ -18,7 +18,7 @@ import redis
 
 from .._async_trial import AsyncTrial
 from .._exercise import Exercise, Mutant
-from .._probes import keep_pubsubs
+from .._probes import keep_pubsubs, still_subscribed
 from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 
@@ -416,16 +416,6 @@ def _publisher(channel: str, texts: list[str], every: float = 0.0) -> Callable[[
     return publish
 
 
-def _subscribers(t: Trial, channel: str, wait: float = 0.3) -> int:
-    """How many still subscribe to channel, allowing a moment for a closed connection to reach the server."""
-    deadline = time.monotonic() + wait
-    while True:
-        left = int(dict(t.admin.pubsub_numsub(channel)).get(channel, 0))
-        if left == 0 or time.monotonic() > deadline:
-            return left
-        time.sleep(0.01)
-
-
 def _no_limit(timeout: float) -> str:
     return (
         f"Its timeout was {timeout:g} s, so something in it waits without a limit (pubsub.listen() and "
@@ -485,7 +475,7 @@ def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
 
 
 def _expect_unsubscribed(t: Trial, channel: str, how: str) -> None:
-    if _subscribers(t, channel):
+    if still_subscribed(t, channel):
         t.fail(
             f"When {t.last_call} {how}, its PubSub was still subscribed to {channel}: the server keeps pushing every "
             "message to it, and they pile up unread. Unsubscribe in a finally block (await pubsub.unsubscribe(), "

@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import keep_pubsubs
+from .._probes import keep_pubsubs, still_subscribed
 from .._quiz import Quiz
 from .._trial import Trial
 
@@ -46,23 +46,6 @@ def _publisher(channel_messages: list[tuple[str, str]], every: float = 0.0) -> C
                 yield every
 
     return publish
-
-
-def _still_subscribed(t: Trial, channel: str, pattern: bool = False, wait: float = 0.3) -> int:
-    """How many subscribers still hear channel, allowing a moment for a close() to reach the server.
-
-    pattern=True counts pattern subscribers too, by publishing a probe on channel: PUBSUB NUMSUB counts only
-    SUBSCRIBE, and fakeredis's PUBSUB NUMPAT still counts a pattern whose connection was closed.
-    """
-    deadline = time.monotonic() + wait
-    while True:
-        if pattern:
-            left = int(t.admin.publish(channel, "(a probe sent by the check)"))
-        else:
-            left = int(dict(t.admin.pubsub_numsub(channel)).get(channel, 0))
-        if left == 0 or time.monotonic() > deadline:
-            return left
-        time.sleep(0.01)
 
 
 def _waits_without_limit(timeout: float) -> str:
@@ -242,7 +225,7 @@ def check_collect_messages(t: Trial) -> str:
                     "count messages have arrived or the deadline has passed."
                 )
         _expect_data_list(t, value, published[:3])
-        left = _still_subscribed(t, "news")
+        left = still_subscribed(t, "news")
         if left:
             t.fail(
                 f"When {t.last_call} returned, its PubSub was still subscribed to news: the server keeps sending it "
@@ -269,7 +252,7 @@ def check_collect_messages(t: Trial) -> str:
         value = t.call("silence", 1, 0.1, within=1.1, too_slow=_waits_without_limit(0.1))
         if value != []:
             t.fail(f"Nobody published on silence, yet {t.last_call} returned {_short(value, 60)}; expected [].")
-        if _still_subscribed(t, "silence"):
+        if still_subscribed(t, "silence"):
             t.fail(f"When {t.last_call} timed out, its PubSub was still subscribed: unsubscribe in a finally block.")
     finally:
         _close_all(kept)
@@ -421,7 +404,7 @@ def check_collect_pattern(t: Trial) -> str:
                 f"{t.last_call} returned {_short(value, 90)}; expected {expected}: the first {len(expected)} "
                 "messages on channels matching orders:*, in order (users:1 and orders do not match)."
             )
-        if _still_subscribed(t, "orders:probe", pattern=True):
+        if still_subscribed(t, "orders:probe", pattern=True):
             t.fail(
                 f"When {t.last_call} returned, its PubSub still held the pattern subscription orders:*. "
                 "pubsub.unsubscribe() only drops channels from SUBSCRIBE: call pubsub.punsubscribe() (or "
