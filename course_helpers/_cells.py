@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _connection
+from ._notebook import ipython_shell
 from ._programs import how_to_get_redis_server, server_label, server_program, version_numbers
 from ._progress import file_lock  # notebooks capturing in parallel write the same file
 
@@ -247,11 +248,7 @@ def _shell() -> Any:
 
 def register_magics() -> None:
     """Make the cell magics available in this IPython session (no-op outside IPython)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = ipython_shell()
     if shell is None:
         return
     for function in (under_the_hood, needs_redis, not_in_browser, needs_redis_server):

@@ -45,6 +45,15 @@ TIMEOUT_HINT = (
 )
 
 
+def ipython_shell() -> Any:
+    """The running IPython shell, or None outside IPython (or where IPython is not installed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def install_error_feedback(
     describe_server: Callable[[], str] = lambda: "the course's Redis",
     server_answers: Callable[[], bool] = lambda: False,
@@ -55,11 +64,7 @@ def install_error_feedback(
     tells whether it still answers: then a connection error or timeout came from the learner's own client (a
     wrong port, a socket_timeout) and is shown as Python shows it, with a sentence for a timeout.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
+    shell = ipython_shell()
     if shell is None:
         return
 
