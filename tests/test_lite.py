@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lab_browser.notebook import output_text
 
 from course_helpers import exercises
 from course_helpers._browser import LUA_COMMANDS, LUA_IN_ANSWER, LUA_UNAVAILABLE
@@ -275,17 +276,8 @@ def _run_cell(page: Any, index: int) -> dict[str, Any]:
 
 
 def _text(cell: dict[str, Any]) -> str:
-    parts = []
-    for output in cell["outputs"]:
-        if "text" in output:
-            parts.append("".join(output["text"]) if isinstance(output["text"], list) else output["text"])
-        for key in ("text/plain", "text/html"):
-            value = output.get("data", {}).get(key)
-            if value:
-                parts.append("".join(value) if isinstance(value, list) else value)
-        if output.get("output_type") == "error":
-            parts.append(f"{output['ename']}: {output['evalue']}")
-    return "\n".join(parts)
+    """A cell's outputs as text, errors without their traceback (the assertions read what the page says)."""
+    return output_text(cell, traceback=False)
 
 
 def _errors(cell: dict[str, Any]) -> list[str]:

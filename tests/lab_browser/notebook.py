@@ -200,8 +200,8 @@ class Notebook:
 
 
 # -- what the page should show ---------------------------------------------------------------------------------
-def output_text(cell: dict[str, Any]) -> str:
-    """Every output of a cell's model as text: streams, text/plain, text/html, errors with their traceback."""
+def output_text(cell: dict[str, Any], traceback: bool = True) -> str:
+    """Every output of a cell's model as text: streams, text/plain, text/html, errors (with their traceback)."""
     parts = []
     for output in cell["outputs"]:
         if "text" in output:
@@ -212,7 +212,8 @@ def output_text(cell: dict[str, Any]) -> str:
                 parts.append("".join(value) if isinstance(value, list) else value)
         if output.get("output_type") == "error":
             parts.append(f"{output['ename']}: {output['evalue']}")
-            parts.append(re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", []))))
+            if traceback:
+                parts.append(re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", []))))
     return "\n".join(parts)
 
 
