@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -121,6 +123,24 @@ def r(course_backend) -> Iterator:
     yield client
     course_helpers.clear(client)
     client.close()
+
+
+@pytest.fixture
+def judge_quickly(monkeypatch) -> Callable[..., Any]:
+    """judge(exercise, answer, slow): check a bad answer under a 1 s timeout; it must be judged within 15 s, not
+    as a pass and with a message, and a slow answer (a loop, a long sleep) as a timeout or a failure."""
+
+    def judge(exercise: Any, answer: Any, slow: bool) -> Any:
+        monkeypatch.setenv("COURSE_CHECK_TIMEOUT", "1")
+        started = time.monotonic()
+        result = exercise.check(answer)
+        assert time.monotonic() - started < 15
+        assert result.status != "pass" and result.message, str(result)
+        if slow:
+            assert result.status in ("timeout", "fail"), str(result)
+        return result
+
+    return judge
 
 
 def pytest_configure(config):

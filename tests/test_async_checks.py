@@ -225,14 +225,8 @@ BAD = [_returns_none, _raises, _loops_forever, _awaits_forever, _sleeps_for_long
 
 @pytest.mark.parametrize("exercise", ASYNC_EXERCISES, ids=lambda exercise: exercise.id)
 @pytest.mark.parametrize("bad", BAD, ids=lambda bad: bad.__name__)
-def test_bad_async_input_is_judged_quickly(exercise, bad, sandbox, monkeypatch):
-    monkeypatch.setenv("COURSE_CHECK_TIMEOUT", "1")
-    started = time.monotonic()
-    result = exercise.check(bad)
-    assert time.monotonic() - started < 15
-    assert result.status != "pass" and result.message, str(result)
-    if bad in (_loops_forever, _sleeps_for_long):
-        assert result.status in ("timeout", "fail"), str(result)
+def test_bad_async_input_is_judged_quickly(exercise, bad, sandbox, judge_quickly):
+    judge_quickly(exercise, bad, slow=bad in (_loops_forever, _sleeps_for_long))
 
 
 @pytest.mark.parametrize("exercise", ASYNC_EXERCISES, ids=lambda exercise: exercise.id)
