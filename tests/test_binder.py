@@ -15,6 +15,17 @@ from course_helpers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _start_and_print(env: dict[str, str], variable: str) -> subprocess.CompletedProcess[str]:
+    """Run binder/start with env, as Binder does, and have it print variable from the environment it leaves."""
+    return subprocess.run(
+        ["/bin/bash", str(ROOT / "binder" / "start"), "printenv", variable],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+
+
 @pytest.mark.slow
 def test_repo2docker_dry_run_builds_from_binder_folder():
     r2d = shutil.which("jupyter-repo2docker") or str(Path(os.sys.executable).parent / "jupyter-repo2docker")
@@ -42,13 +53,7 @@ def test_binder_start_falls_back_to_fakeredis_without_redis_server(tmp_path):
     fake_bin.mkdir()
     env = {"PATH": str(fake_bin), "HOME": str(tmp_path)}
     (fake_bin / "printenv").symlink_to(shutil.which("printenv"))
-    result = subprocess.run(
-        ["/bin/bash", str(ROOT / "binder" / "start"), "printenv", "COURSE_BACKEND"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
+    result = _start_and_print(env, "COURSE_BACKEND")
     assert result.returncode == 0
     assert result.stdout.splitlines()[-1] == "fake" and "fakeredis" in result.stdout
 
@@ -58,13 +63,7 @@ def test_binder_start_launches_redis_on_loopback_without_persistence(tmp_path, r
     port = free_port()
     env = {**os.environ, "COURSE_REDIS_PORT": str(port)}
     env.pop("COURSE_BACKEND", None)
-    result = subprocess.run(
-        ["/bin/bash", str(ROOT / "binder" / "start"), "printenv", "REDIS_URL"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
+    result = _start_and_print(env, "REDIS_URL")
     client = redis.Redis(port=port)
     try:
         assert result.stdout.splitlines()[-1] == f"redis://127.0.0.1:{port}"
