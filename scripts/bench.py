@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 try:
@@ -315,6 +316,13 @@ def chart(notebook_times: dict[str, dict[str, float]], latency: dict[str, dict[s
     figure.savefig(OUT / "report.png", dpi=90)
 
 
+def _table(first: str, columns: list[str], rows: Iterable[tuple[str, list[str]]]) -> list[str]:
+    """A Markdown table's lines: a column of names, then right-aligned columns of figures."""
+    lines = ["| " + " | ".join([first, *columns]) + " |", "|---|" + "---:|" * len(columns)]
+    lines += ["| " + " | ".join([name, *cells]) + " |" for name, cells in rows]
+    return lines
+
+
 def main() -> int:
     """Measure everything and write the report."""
     from course_helpers import PrivateRedis
@@ -364,21 +372,19 @@ def main() -> int:
         "",
         "Run All is the time the kernel spends running every cell; the second figure adds starting the kernel.",
         "",
-        "| notebook | " + " | ".join(f"{b} Run All | {b} with kernel start" for b in notebook_times) + " |",
-        "|---|" + "---:|---:|" * len(notebook_times),
     ]
-    for name in next(iter(notebook_times.values())):
-        lines.append(
-            f"| {name} | "
-            + " | ".join(
-                f"{notebook_times[b][name][0]:.1f} s | {notebook_times[b][name][1]:.1f} s" for b in notebook_times
-            )
-            + " |"
-        )
     totals = {b: sum(run for run, _ in t.values()) for b, t in notebook_times.items()}
     walls = {b: sum(wall for _, wall in t.values()) for b, t in notebook_times.items()}
-    lines.append(
-        "| **whole course** | " + " | ".join(f"**{totals[b]:.1f} s** | **{walls[b]:.1f} s**" for b in totals) + " |"
+    lines += _table(
+        "notebook",
+        [f"{b} {figure}" for b in notebook_times for figure in ("Run All", "with kernel start")],
+        [
+            *(
+                (name, [f"{seconds:.1f} s" for b in notebook_times for seconds in notebook_times[b][name]])
+                for name in next(iter(notebook_times.values()))
+            ),
+            ("**whole course**", [f"**{seconds:.1f} s**" for b in totals for seconds in (totals[b], walls[b])]),
+        ],
     )
     lines += [
         "",
@@ -389,14 +395,15 @@ def main() -> int:
         "",
         f"## Check latency per exercise (reference answer, {CHECK_REPEATS} runs, fork + fresh Redis + checker)",
         "",
-        "| exercise | " + " | ".join(f"{b} median | {b} p95" for b in latency) + " |",
-        "|---|" + "---:|---:|" * len(latency),
     ]
-    for exercise_id in next(iter(latency.values())):
-        cells = " | ".join(
-            f"{latency[b][exercise_id][0]:.0f} ms | {latency[b][exercise_id][1]:.0f} ms" for b in latency
-        )
-        lines.append(f"| {exercise_id} | {cells} |")
+    lines += _table(
+        "exercise",
+        [f"{b} {figure}" for b in latency for figure in ("median", "p95")],
+        [
+            (exercise_id, [f"{ms:.0f} ms" for b in latency for ms in latency[b][exercise_id]])
+            for exercise_id in next(iter(latency.values()))
+        ],
+    )
     for backend, values in latency.items():
         medians = [median for median, _ in values.values()]
         lines.append("")
@@ -413,13 +420,15 @@ def main() -> int:
         "check by cloudpickle (the default on Windows and macOS). inline: in the kernel under a deadline guard "
         "(the browser edition).",
         "",
-        "| exercise | " + " | ".join(f"{s} median" for s in by_sandbox) + " |",
-        "|---|" + "---:|" * len(by_sandbox),
     ]
-    for exercise_id in next(iter(by_sandbox.values())):
-        lines.append(
-            f"| {exercise_id} | " + " | ".join(f"{by_sandbox[s][exercise_id]:.0f} ms" for s in by_sandbox) + " |"
-        )
+    lines += _table(
+        "exercise",
+        [f"{s} median" for s in by_sandbox],
+        [
+            (exercise_id, [f"{by_sandbox[s][exercise_id]:.0f} ms" for s in by_sandbox])
+            for exercise_id in next(iter(by_sandbox.values()))
+        ],
+    )
     lines.append("")
     for strategy, values in by_sandbox.items():
         medians = list(values.values())
