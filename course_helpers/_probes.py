@@ -6,13 +6,13 @@ Each builds on Trial; each failure message names the mistake and says what to do
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import redis
 
 from ._trial import Trial
-from ._wire import Command
+from ._wire import Command, format_command, writes_outside_transactions
 
 EXPIRY_OPTIONS = frozenset({"EX", "PX", "EXAT", "PXAT"})
 EXPIRE_COMMANDS = frozenset({"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
@@ -41,6 +41,21 @@ def expiry_set_separately(commands: Iterable[Command]) -> bool:
         if command
     )
     return plain_set and bool(EXPIRE_COMMANDS & names) and "MULTI" not in names
+
+
+def write_and_expiry_apart(
+    commands: Iterable[Command], writes: Collection[str], expiries: Collection[str]
+) -> str | None:
+    """Writes and expiries sent outside MULTI/EXEC (a script is atomic) as "`A` and `B`" if some of each, else None."""
+    loose = [
+        c
+        for c in writes_outside_transactions(commands, scripts_are_atomic=True)
+        if c and c[0].upper() in {*writes, *expiries}
+    ]
+    names = {c[0].upper() for c in loose}
+    if not (names & set(writes) and names & set(expiries)):
+        return None
+    return " and ".join(f"`{format_command(c)}`" for c in loose)
 
 
 EXPIRE_CONDITIONS = frozenset({"NX", "XX", "GT", "LT"})  # EXPIRE's options since Redis 7.0

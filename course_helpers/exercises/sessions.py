@@ -15,10 +15,16 @@ import uuid
 from typing import Any
 
 from .._exercise import Exercise, Mutant
-from .._probes import EXPIRE_COMMANDS, call_with_crash_after, refuse_none, refuse_other_types
+from .._probes import (
+    EXPIRE_COMMANDS,
+    call_with_crash_after,
+    refuse_none,
+    refuse_other_types,
+    write_and_expiry_apart,
+)
 from .._quiz import Quiz
 from .._trial import Trial
-from .._wire import format_command, writes_outside_transactions
+from .._wire import format_command
 
 NOTEBOOK = "05-hashes"
 
@@ -333,10 +339,8 @@ def check_create_session(t: Trial) -> str:
                 "both or neither."
             )
 
-    outside = writes_outside_transactions(first_sent, scripts_are_atomic=True)
-    loose = [c for c in outside if c and c[0].upper() in _HASH_WRITES | EXPIRE_COMMANDS]
-    if {c[0].upper() for c in loose} & _HASH_WRITES and {c[0].upper() for c in loose} & EXPIRE_COMMANDS:
-        sent = " and ".join(f"`{format_command(c)}`" for c in loose)
+    sent = write_and_expiry_apart(first_sent, _HASH_WRITES, EXPIRE_COMMANDS)
+    if sent:
         t.fail(
             f"{first_call} sent {sent} outside a transaction. In one pipeline they travel together but still run "
             "as two commands: if the EXPIRE fails, the session never expires. Make it a transaction: "

@@ -13,10 +13,11 @@ from .._probes import (
     conditional_expire_refused,
     refuse_none,
     refuse_other_types,
+    write_and_expiry_apart,
 )
 from .._quiz import Quiz
 from .._trial import LearnerRaised, Trial
-from .._wire import format_command, writes_outside_transactions
+from .._wire import format_command
 
 NOTEBOOK = "06-sets"
 
@@ -387,11 +388,8 @@ def check_record_visitor(t: Trial) -> str:
             "r.pipeline() as pipe: ... pipe.execute()), which runs both or neither."
         )
 
-    outside = writes_outside_transactions(first_sent, scripts_are_atomic=True)
-    loose = [c for c in outside if c and c[0].upper() in {"SADD"} | EXPIRE_COMMANDS]
-    loose_names = {c[0].upper() for c in loose}
-    if "SADD" in loose_names and loose_names & EXPIRE_COMMANDS:
-        sent = " and ".join(f"`{format_command(c)}`" for c in loose)
+    sent = write_and_expiry_apart(first_sent, {"SADD"}, EXPIRE_COMMANDS)
+    if sent:
         t.fail(
             f"{first_call} sent {sent} outside a transaction. In one pipeline they travel together but still run "
             "as two commands: if the EXPIRE fails, the set never expires. Make it a transaction: r.pipeline() "

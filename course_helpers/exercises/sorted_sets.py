@@ -8,10 +8,9 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import call_with_crash_after, refuse_none, refuse_other_types
+from .._probes import call_with_crash_after, refuse_none, refuse_other_types, write_and_expiry_apart
 from .._quiz import Quiz
 from .._trial import Trial
-from .._wire import format_command, writes_outside_transactions
 
 NOTEBOOK = "07-sorted-sets"
 
@@ -556,14 +555,8 @@ def check_record_hit(t: Trial) -> str:
             "comes back it stays in memory for good. Queue the four commands in one transaction (with "
             "r.pipeline() as pipe: ... pipe.execute()): Redis runs them all or none."
         )
-    loose = [
-        c
-        for c in writes_outside_transactions(first_sent, scripts_are_atomic=True)
-        if c and c[0].upper() in {"ZADD"} | _HIT_EXPIRY
-    ]
-    loose_names = {c[0].upper() for c in loose}
-    if "ZADD" in loose_names and loose_names & _HIT_EXPIRY:
-        sent = " and ".join(f"`{format_command(c)}`" for c in loose)
+    sent = write_and_expiry_apart(first_sent, {"ZADD"}, _HIT_EXPIRY)
+    if sent:
         t.fail(
             f"{first_call} sent {sent} outside a transaction. In one pipeline they travel together but still run as "
             "separate commands: if the EXPIRE fails, the set never expires. Make it a transaction: r.pipeline() "
