@@ -84,6 +84,12 @@ def refuse_none(t: Trial, value: Any, advice: str) -> None:
         t.fail(f"{t.last_call} returned None: {advice}")
 
 
+def refuse_dict(t: Trial, value: Any, advice: str) -> None:
+    """Fail with "<call> returned a dict; <advice>" when value is a dict (where a list keeps an order)."""
+    if isinstance(value, dict):
+        t.fail(f"{t.last_call} returned a dict; {advice}")
+
+
 def refuse_other_types(t: Trial, value: Any, kinds: type | tuple[type, ...], advice: str) -> None:
     """Fail with "<call> returned <type> <value>; <advice>" unless value is one of kinds (bool is never an int)."""
     wanted = kinds if isinstance(kinds, tuple) else (kinds,)

@@ -9,7 +9,7 @@ import redis
 from redis.crc import key_slot
 
 from .._exercise import Exercise, Mutant
-from .._probes import conditional_expire_refused, refuse_none, refuse_other_types
+from .._probes import conditional_expire_refused, refuse_dict, refuse_none, refuse_other_types
 from .._quiz import Quiz
 from .._trial import LearnerRaised, ServerTooOld, Trial
 from .._wire import Command, format_command
@@ -171,11 +171,12 @@ def _expected_biggest(kind: str, n: int) -> list[tuple[str, int]]:
 
 def _as_pairs(t: Trial, got: Any) -> list[tuple[Any, Any]]:
     refuse_none(t, got, "return the list of (key, size) pairs, biggest first.")
-    if isinstance(got, dict):
-        t.fail(
-            f"{t.last_call} returned a dict; return a list of (key, size) pairs, biggest first: "
-            "sorted(sizes.items(), key=..., reverse=True)[:n] makes one from a dict."
-        )
+    refuse_dict(
+        t,
+        got,
+        "return a list of (key, size) pairs, biggest first: sorted(sizes.items(), key=..., reverse=True)[:n] makes "
+        "one from a dict.",
+    )
     refuse_other_types(t, got, (list, tuple), "it should return a list of (key, size) pairs, biggest first.")
     pairs = []
     for item in got:

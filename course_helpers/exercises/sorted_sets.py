@@ -8,7 +8,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import call_with_crash_after, refuse_none, refuse_other_types, write_and_expiry_apart
+from .._probes import call_with_crash_after, refuse_dict, refuse_none, refuse_other_types, write_and_expiry_apart
 from .._quiz import Quiz
 from .._trial import Trial
 
@@ -181,11 +181,12 @@ def _one_round_trip_per_player(r, board, n):
 def _pairs(t: Trial, result: Any) -> list[tuple[Any, Any]]:
     """result as a list of (member, score) tuples, or a failure that says what shape it had instead."""
     refuse_none(t, result, "return the list of (member, score) pairs.")
-    if isinstance(result, dict):
-        t.fail(
-            f"{t.last_call} returned a dict; return a list of (member, score) tuples, highest score first: a "
-            "list keeps the order, and the order is the point of a leaderboard."
-        )
+    refuse_dict(
+        t,
+        result,
+        "return a list of (member, score) tuples, highest score first: a list keeps the order, and the order is "
+        "the point of a leaderboard.",
+    )
     refuse_other_types(t, result, list, "return a list of (member, score).")
     if any(isinstance(item, str) for item in result):
         t.fail(
