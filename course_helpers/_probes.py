@@ -11,7 +11,7 @@ from typing import Any
 
 import redis
 
-from ._trial import Trial
+from ._trial import ServerTooOld, Trial
 from ._wire import Command, format_command, writes_outside_transactions
 
 EXPIRY_OPTIONS = frozenset({"EX", "PX", "EXAT", "PXAT"})
@@ -76,6 +76,19 @@ def conditional_expire_refused(t: Trial, raised: BaseException) -> Command | Non
         ),
         None,
     )
+
+
+def too_old_for_expire_options(t: Trial, raised: BaseException, options: str, advice: str) -> None:
+    """Raise ServerTooOld when raised is a server older than 7.0 refusing EXPIRE's options (e.g. "NX option")."""
+    refused = conditional_expire_refused(t, raised)
+    if refused:
+        found = ".".join(map(str, t.server_version))
+        them = "them" if options.endswith("options") else "it"
+        raise ServerTooOld(
+            f"Your code sent `{format_command(refused)}`: EXPIRE's {options} came with Redis 7.0, and the server "
+            f"that runs the checks is Redis {found}, which refuses {them}. {advice}, or set COURSE_CHECK_BACKEND=fake "
+            "to check on the built-in fakeredis."
+        ) from None
 
 
 def refuse_none(t: Trial, value: Any, advice: str) -> None:

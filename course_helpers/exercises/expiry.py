@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._exercise import Exercise, Mutant
-from .._probes import EXPIRE_COMMANDS, call_with_crash_after, conditional_expire_refused, expiry_set_separately
+from .._probes import EXPIRE_COMMANDS, call_with_crash_after, expiry_set_separately, too_old_for_expire_options
 from .._quiz import Quiz
-from .._trial import LearnerRaised, ServerTooOld, Trial
+from .._trial import LearnerRaised, Trial
 from .._wire import Command, format_command, writes_outside_transactions
 
 NOTEBOOK = "03-expiry-and-rate-limits"
@@ -313,15 +313,12 @@ def check_rate_limit(t: Trial) -> str:
         return _check_rate_limit(t)
     except LearnerRaised as raised:
         # EXPIRE ... NX is Redis 7; an older checking server refuses that right answer ("wrong number of arguments").
-        conditional = conditional_expire_refused(t, raised)
-        if conditional:
-            found = ".".join(map(str, t.server_version))
-            raise ServerTooOld(
-                f"Your code sent `{format_command(conditional)}`: EXPIRE's NX, XX, GT and LT options came with "
-                f"Redis 7.0, and the server that runs the checks is Redis {found}, which refuses them. Write it the "
-                "way every server accepts (in one transaction: SET key 0 EX window NX, then INCR), or set "
-                "COURSE_CHECK_BACKEND=fake to check on the built-in fakeredis."
-            ) from None
+        too_old_for_expire_options(
+            t,
+            raised,
+            "NX, XX, GT and LT options",
+            "Write it the way every server accepts (in one transaction: SET key 0 EX window NX, then INCR)",
+        )
         raise
 
 

@@ -9,9 +9,9 @@ import redis
 from redis.crc import key_slot
 
 from .._exercise import Exercise, Mutant
-from .._probes import conditional_expire_refused, refuse_dict, refuse_none, refuse_other_types
+from .._probes import refuse_dict, refuse_none, refuse_other_types, too_old_for_expire_options
 from .._quiz import Quiz
-from .._trial import LearnerRaised, ServerTooOld, Trial
+from .._trial import LearnerRaised, Trial
 from .._wire import Command, format_command
 
 NOTEBOOK = "16-production"
@@ -435,15 +435,13 @@ def check_expire_cache_keys(t: Trial) -> str:
     try:
         return _check_expire_cache_keys(t)
     except LearnerRaised as raised:
-        refused = conditional_expire_refused(t, raised)
-        if refused:  # a right answer that a Redis older than 7.0 cannot run
-            found = ".".join(map(str, t.server_version))
-            raise ServerTooOld(
-                f"Your code sent `{format_command(refused)}`: EXPIRE's NX option came with Redis 7.0, and the server "
-                f"that runs the checks is Redis {found}, which refuses it. On that server, read the TTL and set "
-                "it in one step another way (a WATCH transaction, or a Lua script), or set COURSE_CHECK_BACKEND=fake "
-                "to check on the built-in fakeredis."
-            ) from None
+        # A right answer that a Redis older than 7.0 cannot run.
+        too_old_for_expire_options(
+            t,
+            raised,
+            "NX option",
+            "On that server, read the TTL and set it in one step another way (a WATCH transaction, or a Lua script)",
+        )
         raise
 
 
