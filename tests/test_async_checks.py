@@ -12,6 +12,8 @@ import contextlib
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -21,6 +23,22 @@ from course_helpers._exercise import Exercise, Mutant
 from course_helpers._trial import Trial
 
 ASYNC_EXERCISES = [exercise for exercise in exercises.all() if exercise.is_async]
+
+
+def _engine_exercise(
+    name: str, title: str, signature: str, checker: Callable[[Trial], str], reference: Any, mutants: tuple = ()
+) -> Exercise:
+    """An exercise that tests the engine only: it has no task to read and no hints to give."""
+    return Exercise(
+        id=f"test.{name}",
+        title=title,
+        signature=signature,
+        task="(a test of the engine)",
+        checker=checker,
+        reference=reference,
+        hints=("-", "-"),
+        mutants=mutants,
+    )
 
 
 @pytest.fixture(params=["default", "spawn"])
@@ -54,14 +72,8 @@ def check_what_was_seen(t: Trial) -> str:
     return f"value={value} trips={t.round_trips} tasks={t.tasks_sending} names={','.join(names)}"
 
 
-SEEN = Exercise(
-    id="test.seen",
-    title="What the check sees",
-    signature="three_ways(r, key: str) -> str",
-    task="(a test of the engine)",
-    checker=check_what_was_seen,
-    reference=_three_ways,
-    hints=("-", "-"),
+SEEN = _engine_exercise(
+    "seen", "What the check sees", "three_ways(r, key: str) -> str", check_what_was_seen, _three_ways
 )
 
 
@@ -90,14 +102,8 @@ def check_injection(t: Trial) -> str:
     return f"{landed} cut={cut['fired']} error={type(error).__name__} stored={t.admin.get('k')}"
 
 
-INJECTION = Exercise(
-    id="test.injection",
-    title="Hooks on an asyncio client",
-    signature="read_then_write(r, key: str) -> str",
-    task="(a test of the engine)",
-    checker=check_injection,
-    reference=_read_then_write,
-    hints=("-", "-"),
+INJECTION = _engine_exercise(
+    "injection", "Hooks on an asyncio client", "read_then_write(r, key: str) -> str", check_injection, _read_then_write
 )
 
 
@@ -137,14 +143,12 @@ async def _get(r, key):
     return await r.get(key)
 
 
-VALUE = Exercise(
-    id="test.value",
-    title="Read a value",
-    signature="get_value(r, key: str) -> str",
-    task="(a test of the engine)",
-    checker=check_value,
-    reference=_get,
-    hints=("-", "-"),
+VALUE = _engine_exercise(
+    "value",
+    "Read a value",
+    "get_value(r, key: str) -> str",
+    check_value,
+    _get,
     mutants=(Mutant(_forgets_an_await, "without await"), Mutant(_returns_a_coroutine, "returned a coroutine")),
 )
 
