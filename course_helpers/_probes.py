@@ -91,6 +91,12 @@ def too_old_for_expire_options(t: Trial, raised: BaseException, options: str, ad
         ) from None
 
 
+def shorten(value: Any, width: int) -> str:
+    """repr(value), cut to width characters with an ellipsis, for a failure message."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def refuse_none(t: Trial, value: Any, advice: str) -> None:
     """Fail with "<call> returned None: <advice>" when value is None."""
     if value is None:

@@ -18,16 +18,11 @@ import redis
 
 from .._async_trial import AsyncTrial
 from .._exercise import Exercise, Mutant
-from .._probes import keep_pubsubs, still_subscribed
+from .._probes import keep_pubsubs, shorten, still_subscribed
 from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 
 NOTEBOOK = "15-async-and-testing"
-
-
-def _short(value: Any, width: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- aio.fetch_profiles -------------------------------------------------------------------------------------
@@ -111,11 +106,11 @@ def _expect_profiles(t: Trial, value: Any, asked: list[str], expected: list[dict
     missing = [user_id for user_id, profile in zip(asked, expected, strict=True) if not profile]
     if isinstance(value, dict):
         t.fail(
-            f"{t.last_call} returned a dict {_short(value, 60)}; return a list, one hash per user id in the order "
+            f"{t.last_call} returned a dict {shorten(value, 60)}; return a list, one hash per user id in the order "
             "of user_ids (the caller pairs them up with zip(user_ids, profiles))."
         )
     if not isinstance(value, list):
-        t.fail(f"{t.last_call} returned {type(value).__name__} {_short(value, 60)}; return a list of dicts.")
+        t.fail(f"{t.last_call} returned {type(value).__name__} {shorten(value, 60)}; return a list of dicts.")
     if missing and len(value) == len(asked) - len(missing) and value == [p for p in expected if p]:
         t.fail(
             f"{t.last_call} returned {len(value)} profiles for {len(asked)} user ids: it dropped "
@@ -136,7 +131,9 @@ def _expect_profiles(t: Trial, value: Any, asked: list[str], expected: list[dict
             f"user:<id> (user:{stored[0]}, ...)" + (f"; your code read {read[:3]}." if read else ".")
         )
     if len(value) == len(expected) and value != expected and sorted(map(repr, value)) == sorted(map(repr, expected)):
-        t.fail(f"{t.last_call} returned the right hashes in the wrong order: {_short(value)}; keep user_ids' order.")
+        t.fail(
+            f"{t.last_call} returned the right hashes in the wrong order: {shorten(value, 80)}; keep user_ids' order."
+        )
     t.expect_equal(value, expected, f"{t.last_call}")
 
 
@@ -179,7 +176,7 @@ def check_fetch_profiles(t: Trial) -> str:
 
     value = t.call([])
     if value != []:
-        t.fail(f"{t.last_call} returned {_short(value, 60)}; with no user ids, return an empty list.")
+        t.fail(f"{t.last_call} returned {shorten(value, 60)}; with no user ids, return an empty list.")
     return (
         "fetch_profiles reads every hash in one round trip, in order, with {} for a user without one: one request "
         "however many users, on one connection."
@@ -450,28 +447,28 @@ def _call_collect(t: AsyncTrial, channel: str, count: int, timeout: float, withi
 
 def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
     if not isinstance(value, list):
-        t.fail(f"{t.last_call} returned {_short(value, 60)}; return a list of the messages' data (str).")
+        t.fail(f"{t.last_call} returned {shorten(value, 60)}; return a list of the messages' data (str).")
     if any(isinstance(item, dict) for item in value):
         t.fail(
-            f"{t.last_call} returned message dicts such as {_short(value[0], 90)}; return only their text, "
+            f"{t.last_call} returned message dicts such as {shorten(value[0], 90)}; return only their text, "
             "message['data']."
         )
     odd = next((item for item in value if not isinstance(item, str)), None)
     if isinstance(odd, int):
         t.fail(
-            f"{t.last_call} returned {_short(value)}: the {odd} is the data of the subscribe confirmation (a "
+            f"{t.last_call} returned {shorten(value, 80)}: the {odd} is the data of the subscribe confirmation (a "
             "message of type 'subscribe'), not a published message. Keep only messages whose type is 'message', "
             "or create the PubSub with r.pubsub(ignore_subscribe_messages=True)."
         )
     if odd is not None:
-        t.fail(f"{t.last_call} returned {_short(value)}; every item should be a message's data, a str.")
+        t.fail(f"{t.last_call} returned {shorten(value, 80)}; every item should be a message's data, a str.")
     if len(value) > len(expected) and value[: len(expected)] == expected:
         t.fail(
-            f"{t.last_call} returned {len(value)} messages, {_short(value, 70)}: stop as soon as count "
+            f"{t.last_call} returned {len(value)} messages, {shorten(value, 70)}: stop as soon as count "
             f"({len(expected)}) messages have arrived and return just those."
         )
     if value != expected:
-        t.fail(f"{t.last_call} returned {_short(value)}; expected {expected!r}, the first messages in order.")
+        t.fail(f"{t.last_call} returned {shorten(value, 80)}; expected {expected!r}, the first messages in order.")
 
 
 def _expect_unsubscribed(t: Trial, channel: str, how: str) -> None:
@@ -493,7 +490,7 @@ def check_collect(t: Trial) -> str:
         if isinstance(value, list) and len(value) < 3 and value == news[: len(value)] and t.recorder.used("SUBSCRIBE"):
             if seconds < 1.9:
                 t.fail(
-                    f"{t.last_call} gave up after {seconds:.2f} s with {_short(value, 50)}, before its 2 s timeout, "
+                    f"{t.last_call} gave up after {seconds:.2f} s with {shorten(value, 50)}, before its 2 s timeout, "
                     "while messages were being published. get_message() returns None when nothing is waiting at "
                     "that instant (and for a skipped subscribe confirmation): keep looping until count messages "
                     "or the deadline."
@@ -525,7 +522,7 @@ def check_collect(t: Trial) -> str:
                 )
             if seconds < 0.2 or not value:
                 t.fail(
-                    f"{t.last_call} gave up after {seconds:.2f} s with {_short(value, 50)}, before its 0.3 s "
+                    f"{t.last_call} gave up after {seconds:.2f} s with {shorten(value, 50)}, before its 0.3 s "
                     "timeout, while a message arrived every 0.08 s: keep waiting until count messages or the "
                     "deadline."
                 )
@@ -535,7 +532,7 @@ def check_collect(t: Trial) -> str:
 
         value, _ = _call_collect(t, "silence", 1, 0.1, within=1.1)
         if value != []:
-            t.fail(f"Nobody published on silence, yet {t.last_call} returned {_short(value, 60)}; expected [].")
+            t.fail(f"Nobody published on silence, yet {t.last_call} returned {shorten(value, 60)}; expected [].")
         _expect_unsubscribed(t, "silence", "ran out of time")
     finally:
         with contextlib.suppress(CheckFailed, Exception):

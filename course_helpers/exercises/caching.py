@@ -10,17 +10,11 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import call_with_crash_after, expiry_set_separately
+from .._probes import call_with_crash_after, expiry_set_separately, shorten
 from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "11-caching"
-
-
-def _short(value: Any, width: int = 80) -> str:
-    """repr(value), cut to width characters with an ellipsis."""
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class _CountingLoader:
@@ -194,12 +188,12 @@ def _expect_json_of(t: Trial, key: str, expected: dict[str, Any]) -> None:
         looks_like_repr = text.startswith("{'") or text == str(expected)
         why = "Python's str() of the dict (single quotes, True), which is not JSON" if looks_like_repr else "not JSON"
         t.fail(
-            f"After {t.last_call}, {key} holds {_short(text, 90)}: that is {why}, so json.loads cannot read it back on "
-            "the next call. Store json.dumps(value)."
+            f"After {t.last_call}, {key} holds {shorten(text, 90)}: that is {why}, so json.loads cannot read it back "
+            "on the next call. Store json.dumps(value)."
         )
     if stored != expected:
         t.fail(
-            f"After {t.last_call}, {key} holds the JSON of {_short(stored, 90)}, but the loader returned "
+            f"After {t.last_call}, {key} holds the JSON of {shorten(stored, 90)}, but the loader returned "
             f"{expected!r}: store exactly what the loader returned."
         )
 
@@ -207,11 +201,11 @@ def _expect_json_of(t: Trial, key: str, expected: dict[str, Any]) -> None:
 def _expect_returned(t: Trial, value: Any, expected: dict[str, Any], when: str) -> None:
     if isinstance(value, (str, bytes)):
         t.fail(
-            f"{t.last_call} {when} returned the {type(value).__name__} {_short(value, 70)}, the JSON text, not the "
+            f"{t.last_call} {when} returned the {type(value).__name__} {shorten(value, 70)}, the JSON text, not the "
             "dict: decode the cached text with json.loads(cached) before returning it."
         )
     if value != expected:
-        t.fail(f"{t.last_call} {when} returned {_short(value, 90)}; expected {_short(expected, 90)}.")
+        t.fail(f"{t.last_call} {when} returned {shorten(value, 90)}; expected {shorten(expected, 90)}.")
 
 
 def _expect_expiry_in_the_set(t: Trial) -> None:
@@ -470,7 +464,7 @@ def _expect_invalidated(t: Trial, prefix: str, targets: list[str], decoys: list[
         )
     if isinstance(deleted, bool) or not isinstance(deleted, int):
         t.fail(
-            f"{t.last_call} returned {_short(deleted, 60)}; it should return an int, how many keys it deleted "
+            f"{t.last_call} returned {shorten(deleted, 60)}; it should return an int, how many keys it deleted "
             f"({len(targets)} here)."
         )
     if deleted != len(targets):
@@ -612,7 +606,7 @@ def check_negative_cache(t: Trial) -> str:
     if lookup.asked != [404]:
         t.fail(f"{t.last_call} asked lookup for {lookup.asked}; on a miss it should call lookup(404) once.")
     if value is not None:
-        t.fail(f"{t.last_call} returned {_short(value, 60)} for a user that does not exist (lookup returned None).")
+        t.fail(f"{t.last_call} returned {shorten(value, 60)} for a user that does not exist (lookup returned None).")
     if not t.admin.exists("user:404"):
         t.fail(
             f"After {t.last_call}, nothing is cached for the missing user (lookup returned None), so every request "
@@ -650,7 +644,7 @@ def check_negative_cache(t: Trial) -> str:
         )
     if again is not None:
         t.fail(
-            f"The second {t.last_call} returned {_short(again, 60)} from the cached miss; it should return None: turn "
+            f"The second {t.last_call} returned {shorten(again, 60)} from the cached miss; it should return None: turn "
             "your marker back into None (json.loads('null') is None)."
         )
 

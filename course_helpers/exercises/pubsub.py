@@ -11,17 +11,11 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import keep_pubsubs, still_subscribed
+from .._probes import keep_pubsubs, shorten, still_subscribed
 from .._quiz import Quiz
 from .._trial import Trial
 
 NOTEBOOK = "12-pubsub"
-
-
-def _short(value: Any, width: int = 80) -> str:
-    """repr(value), cut to width characters with an ellipsis."""
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _close_all(pubsubs: list[Any]) -> None:
@@ -165,7 +159,7 @@ def _sleeps_then_drains(r, channel, count, timeout):
 
 def _gave_up(t: Trial, value: list[Any], seconds: float, timeout: float) -> None:
     t.fail(
-        f"{t.last_call} gave up after {seconds:.2f} s with {_short(value, 50)}, before its {timeout:g} s timeout, "
+        f"{t.last_call} gave up after {seconds:.2f} s with {shorten(value, 50)}, before its {timeout:g} s timeout, "
         "while messages were still being published. get_message() returns None when nothing has arrived yet (and "
         "for a skipped subscribe confirmation): keep looping until count messages or the deadline."
     )
@@ -173,29 +167,29 @@ def _gave_up(t: Trial, value: list[Any], seconds: float, timeout: float) -> None
 
 def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
     if not isinstance(value, list):
-        t.fail(f"{t.last_call} returned {_short(value, 60)}; return a list of the messages' data (str).")
+        t.fail(f"{t.last_call} returned {shorten(value, 60)}; return a list of the messages' data (str).")
     if any(isinstance(item, dict) for item in value):
         t.fail(
-            f"{t.last_call} returned message dicts such as {_short(value[0], 90)}; return only their text, "
+            f"{t.last_call} returned message dicts such as {shorten(value[0], 90)}; return only their text, "
             "message['data'], e.g. ['a1', 'b2', 'c3']."
         )
     if any(not isinstance(item, str) for item in value):
         odd = next(item for item in value if not isinstance(item, str))
         if isinstance(odd, int):
             t.fail(
-                f"{t.last_call} returned {_short(value, 80)}: the {odd} is the data of the subscribe confirmation "
+                f"{t.last_call} returned {shorten(value, 80)}: the {odd} is the data of the subscribe confirmation "
                 "(a message of type 'subscribe' whose data is how many channels and patterns this connection is "
                 "subscribed to), not a published message. Keep only messages whose type is 'message', or create "
                 "the PubSub with r.pubsub(ignore_subscribe_messages=True)."
             )
-        t.fail(f"{t.last_call} returned {_short(value, 80)}; every item should be a message's data, a str.")
+        t.fail(f"{t.last_call} returned {shorten(value, 80)}; every item should be a message's data, a str.")
     if len(value) > len(expected) and value[: len(expected)] == expected:
         t.fail(
-            f"{t.last_call} returned {len(value)} messages, {_short(value, 70)}: stop as soon as count "
+            f"{t.last_call} returned {len(value)} messages, {shorten(value, 70)}: stop as soon as count "
             f"({len(expected)}) messages have arrived and return just those."
         )
     if value != expected:
-        t.fail(f"{t.last_call} returned {_short(value, 80)}; expected {expected!r}, the first messages in order.")
+        t.fail(f"{t.last_call} returned {shorten(value, 80)}; expected {expected!r}, the first messages in order.")
 
 
 def check_collect_messages(t: Trial) -> str:
@@ -251,7 +245,7 @@ def check_collect_messages(t: Trial) -> str:
 
         value = t.call("silence", 1, 0.1, within=1.1, too_slow=_waits_without_limit(0.1))
         if value != []:
-            t.fail(f"Nobody published on silence, yet {t.last_call} returned {_short(value, 60)}; expected [].")
+            t.fail(f"Nobody published on silence, yet {t.last_call} returned {shorten(value, 60)}; expected [].")
         if still_subscribed(t, "silence"):
             t.fail(f"When {t.last_call} timed out, its PubSub was still subscribed: unsubscribe in a finally block.")
     finally:
@@ -375,7 +369,7 @@ def check_collect_pattern(t: Trial) -> str:
                 "pubsub.psubscribe(pattern)."
             )
         if not isinstance(value, list):
-            t.fail(f"{t.last_call} returned {_short(value, 60)}; return a list of (channel, data) pairs.")
+            t.fail(f"{t.last_call} returned {shorten(value, 60)}; return a list of (channel, data) pairs.")
         pairs = [tuple(item) if isinstance(item, (list, tuple)) else item for item in value]
         expected = [(channel, data) for channel, data in ORDER_EVENTS if channel.startswith("orders:")][:3]
         if not pairs:
@@ -385,23 +379,23 @@ def check_collect_pattern(t: Trial) -> str:
             )
         if any(not isinstance(pair, tuple) or len(pair) != 2 for pair in pairs):
             t.fail(
-                f"{t.last_call} returned {_short(value, 90)}; each item should be a (channel, data) pair such as "
+                f"{t.last_call} returned {shorten(value, 90)}; each item should be a (channel, data) pair such as "
                 "('orders:eu', 'o1')."
             )
         if any(not isinstance(data, str) for _, data in pairs):
             t.fail(
-                f"{t.last_call} returned {_short(value, 90)}: the items with a number are subscription "
+                f"{t.last_call} returned {shorten(value, 90)}: the items with a number are subscription "
                 "confirmations (type 'psubscribe'), not messages. Keep only type 'pmessage', or create the PubSub "
                 "with r.pubsub(ignore_subscribe_messages=True)."
             )
         if pairs and pairs[0][0] == "orders:*":
             t.fail(
-                f"{t.last_call} returned {_short(value, 90)}: 'orders:*' is message['pattern'], the pattern you "
+                f"{t.last_call} returned {shorten(value, 90)}: 'orders:*' is message['pattern'], the pattern you "
                 "subscribed with; the channel each message was published on is message['channel']."
             )
         if pairs != expected:
             t.fail(
-                f"{t.last_call} returned {_short(value, 90)}; expected {expected}: the first {len(expected)} "
+                f"{t.last_call} returned {shorten(value, 90)}; expected {expected}: the first {len(expected)} "
                 "messages on channels matching orders:*, in order (users:1 and orders do not match)."
             )
         if still_subscribed(t, "orders:probe", pattern=True):
@@ -412,7 +406,7 @@ def check_collect_pattern(t: Trial) -> str:
             )
         value = t.call("nobody:*", 1, 0.1, within=1.1, too_slow=_waits_without_limit(0.1))
         if value != []:
-            t.fail(f"Nobody published on nobody:*, yet {t.last_call} returned {_short(value, 60)}; expected [].")
+            t.fail(f"Nobody published on nobody:*, yet {t.last_call} returned {shorten(value, 60)}; expected [].")
     finally:
         _close_all(kept)
     return "collect_pattern receives every matching channel, reports the real channel names, and punsubscribes."
@@ -516,13 +510,13 @@ def _expect_history(t: Trial, key: str, expected: list[str], keep: int, text: st
     history = t.admin.lrange(key, 0, -1)
     if text not in history:
         t.fail(
-            f"After {t.last_call}, {key} is {_short(history, 80)} and does not contain {text!r}, so a client that "
+            f"After {t.last_call}, {key} is {shorten(history, 80)} and does not contain {text!r}, so a client that "
             "was offline when it was published can never catch up (pub/sub keeps nothing): RPUSH it onto the "
             "history too."
         )
     if history and history[0] == text and history[-1] != text:
         t.fail(
-            f"After {t.last_call}, {key} is {_short(history, 80)}: the newest message is first. Append with RPUSH "
+            f"After {t.last_call}, {key} is {shorten(history, 80)}: the newest message is first. Append with RPUSH "
             "(newest at the end, like a chat log) and trim with LTRIM key -keep -1."
         )
     if len(history) > keep:
@@ -536,17 +530,17 @@ def _expect_history(t: Trial, key: str, expected: list[str], keep: int, text: st
             "history grows without limit. Trim it in the same pipeline with LTRIM key -keep -1."
         )
     if history != expected:
-        t.fail(f"After {t.last_call}, {key} is {_short(history, 90)}; expected {_short(expected, 90)}.")
+        t.fail(f"After {t.last_call}, {key} is {shorten(history, 90)}; expected {shorten(expected, 90)}.")
 
 
 def _expect_receivers(t: Trial, value: Any, expected: int) -> None:
     if isinstance(value, list):
         t.fail(
-            f"{t.last_call} returned the list of pipeline replies {_short(value, 60)}; return only PUBLISH's reply "
+            f"{t.last_call} returned the list of pipeline replies {shorten(value, 60)}; return only PUBLISH's reply "
             f"(the first item), the number of subscribers that received the message: {expected} here."
         )
     if isinstance(value, bool) or not isinstance(value, int):
-        t.fail(f"{t.last_call} returned {_short(value, 60)}; return PUBLISH's reply, an int ({expected} here).")
+        t.fail(f"{t.last_call} returned {shorten(value, 60)}; return PUBLISH's reply, an int ({expected} here).")
     if value != expected:
         t.fail(
             f"{t.last_call} returned {value}; PUBLISH's reply is the number of subscribers that received the "

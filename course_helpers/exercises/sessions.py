@@ -20,6 +20,7 @@ from .._probes import (
     call_with_crash_after,
     refuse_none,
     refuse_other_types,
+    shorten,
     write_and_expiry_apart,
 )
 from .._quiz import Quiz
@@ -36,11 +37,6 @@ _HASH_WRITES = {"HSET", "HMSET", "HSETNX"}
 _SEED = 20240501  # the check seeds Python's random module with this, to see whether ids depend on it
 
 USER = {"user_id": "42", "name": "Ada", "role": "admin"}
-
-
-def _shown(value: Any, width: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _expect_session_ttl(t: Trial, key: str, ttl: int, advice: str) -> None:
@@ -183,7 +179,7 @@ def _expect_an_id(t: Trial, value: Any) -> str:
     refuse_none(t, value, "return the new session's id: the text after 'session:' in the key you wrote.")
     if isinstance(value, bytes):
         t.fail(
-            f"{t.last_call} returned bytes {_shown(value)}: return the id as text (a str), so that it fits in a "
+            f"{t.last_call} returned bytes {shorten(value, 60)}: return the id as text (a str), so that it fits in a "
             "cookie and in the key's name. secrets.token_urlsafe(16) gives 16 random bytes already turned into text."
         )
     refuse_other_types(t, value, str, "return the session id as a str.")
@@ -292,8 +288,8 @@ def check_create_session(t: Trial) -> str:
     key = f"session:{session_id}"
     if t.admin.type(key) == "string":
         t.fail(
-            f"After {t.last_call}, {key} is a string holding {_shown(t.admin.get(key))}: the fields as one piece of "
-            "text. Store them as a hash, so that one field can be read or changed alone: "
+            f"After {t.last_call}, {key} is a string holding {shorten(t.admin.get(key), 60)}: the fields as one piece "
+            "of text. Store them as a hash, so that one field can be read or changed alone: "
             "pipe.hset(key, mapping=fields)."
         )
     t.expect_key(key, "hash", before, 'f"session:{session_id}", with the id your function returns')

@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import refuse_none, refuse_other_types
+from .._probes import refuse_none, refuse_other_types, shorten
 from .._quiz import Quiz
 from .._trial import CheckFailed, LearnerRaised, Trial
 from .._wire import Command, format_command
@@ -22,11 +22,6 @@ NOTEBOOK = "13-streams"
 # default) entries, so a stream trimmed with MAXLEN ~ n keeps between n and about n + 100 entries.
 NODE_ENTRIES = 100
 STALE_IDLE_MS = 600_000  # how long the check's "crashed" consumer has been silent: ten minutes
-
-
-def _short(value: Any, width: int = 90) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- replies in either shape ----------------------------------------------------------------------------
@@ -171,9 +166,9 @@ def _expect_published(t: Trial, returned: Any, stream: str, event: dict[str, Any
     if fields != wanted:
         if len(fields) == 1 and len(wanted) > 1:
             t.fail(
-                f"After {t.last_call}, the newest entry of {stream} has one field, {_short(fields)}. Give the event's "
-                f"keys as the entry's fields, {_short(wanted)}: r.xadd(stream, event, ...) turns each key into a "
-                "field, so consumers read fields['type'] without decoding JSON."
+                f"After {t.last_call}, the newest entry of {stream} has one field, {shorten(fields, 90)}. Give the "
+                f"event's keys as the entry's fields, {shorten(wanted, 90)}: r.xadd(stream, event, ...) turns each key "
+                "into a field, so consumers read fields['type'] without decoding JSON."
             )
         t.expect_equal(fields, wanted, f"After {t.last_call}, the fields of the newest entry of {stream}")
     refuse_none(t, returned, "return the new entry's id; r.xadd(...) returns it (a str such as '1700000000000-0').")
@@ -348,12 +343,14 @@ def _as_entries(t: Trial, value: Any, stream: str) -> list[tuple[Any, Any]]:
     refuse_none(t, value, "return a list of (id, fields) pairs, and [] when nothing is new.")
     if isinstance(value, dict):
         t.fail(
-            f"{t.last_call} returned a dict, {_short(value)}: return a list of (id, fields) pairs, oldest first. "
+            f"{t.last_call} returned a dict, {shorten(value, 90)}: return a list of (id, fields) pairs, oldest first. "
             "(A client made with protocol=3 replies to XREADGROUP with a dict of stream → batches of entries: "
             "take the entries out of it.)"
         )
     if not isinstance(value, (list, tuple)):
-        t.fail(f"{t.last_call} returned {type(value).__name__} {_short(value)}; return a list of (id, fields) pairs.")
+        t.fail(
+            f"{t.last_call} returned {type(value).__name__} {shorten(value, 90)}; return a list of (id, fields) pairs."
+        )
     pairs = []
     for item in value:
         if (
@@ -363,13 +360,13 @@ def _as_entries(t: Trial, value: Any, stream: str) -> list[tuple[Any, Any]]:
             and isinstance(item[1], (list, tuple))
         ):
             t.fail(
-                f"{t.last_call} returned the whole XREADGROUP reply, {_short(value)}: a list with one "
+                f"{t.last_call} returned the whole XREADGROUP reply, {shorten(value, 90)}: a list with one "
                 "[stream, entries] pair per stream read. Return the entries themselves, the (id, fields) pairs: "
                 "reply[0][1], or [] when the reply is empty."
             )
         if not (isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[1], dict)):
             t.fail(
-                f"{t.last_call} returned {_short(value)}; each item should be an (id, fields) pair such as "
+                f"{t.last_call} returned {shorten(value, 90)}; each item should be an (id, fields) pair such as "
                 "('1700000000000-0', {'order': '1'})."
             )
         pairs.append((item[0], item[1]))
@@ -385,7 +382,7 @@ def _expect_delivered(
         return
     if sorted(got_ids) == wanted_ids and got_ids != wanted_ids:
         t.fail(f"{t.last_call} {situation} returned the right entries out of order, {got_ids}: oldest first.")
-    t.fail(f"{t.last_call} {situation}: expected {_short(expected, 200)}, got {_short(got, 200)}.")
+    t.fail(f"{t.last_call} {situation}: expected {shorten(expected, 200)}, got {shorten(got, 200)}.")
 
 
 def _read_or_busygroup(t: Trial, *args: Any, situation: str) -> Any:
@@ -739,7 +736,7 @@ class _Handler:
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         if len(args) != 1 or kwargs or not isinstance(args[0], dict):
-            shown = ", ".join([*(_short(a, 40) for a in args), *(f"{k}={_short(v, 40)}" for k, v in kwargs.items())])
+            shown = ", ".join([*(shorten(a, 40) for a in args), *(f"{k}={shorten(v, 40)}" for k, v in kwargs.items())])
             self.misuse = self.misuse or f"handler({shown})"
             raise TypeError("handler(fields) takes one argument: the entry's fields, a dict")
         job = str(args[0].get("job"))
@@ -1013,10 +1010,10 @@ def _stale_entries(t: Trial, stream: str, stale: int, fresh: int) -> tuple[list[
 def _claimed_ids(t: Trial, value: Any) -> list[str]:
     refuse_none(t, value, "return the list of ids claimed ([] when none was stale).")
     if not isinstance(value, (list, tuple)):
-        t.fail(f"{t.last_call} returned {type(value).__name__} {_short(value)}; return a list of entry ids.")
+        t.fail(f"{t.last_call} returned {type(value).__name__} {shorten(value, 90)}; return a list of entry ids.")
     if any(isinstance(item, (list, tuple)) for item in value):
         t.fail(
-            f"{t.last_call} returned {_short(value)}: (id, fields) entries. Return only the ids, a list of str: "
+            f"{t.last_call} returned {shorten(value, 90)}: (id, fields) entries. Return only the ids, a list of str: "
             "[entry_id for entry_id, _fields in entries]."
         )
     return list(value)
