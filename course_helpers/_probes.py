@@ -116,6 +116,17 @@ def refuse_other_types(t: Trial, value: Any, kinds: type | tuple[type, ...], adv
         t.fail(f"{t.last_call} returned {type(value).__name__} {value!r:.60}; {advice}")
 
 
+def expect_first_messages(t: Trial, value: list[Any], expected: list[str]) -> None:
+    """Fail unless value is expected, the data of the first messages published, in order and no more."""
+    if len(value) > len(expected) and value[: len(expected)] == expected:
+        t.fail(
+            f"{t.last_call} returned {len(value)} messages, {shorten(value, 70)}: stop as soon as count "
+            f"({len(expected)}) messages have arrived and return just those."
+        )
+    if value != expected:
+        t.fail(f"{t.last_call} returned {shorten(value, 80)}; expected {expected!r}, the first messages in order.")
+
+
 def keep_pubsubs(t: Any) -> list[Any]:
     """Hold every PubSub the learner's code creates from t.r (sync or asyncio), and return them.
 

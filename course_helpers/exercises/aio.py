@@ -18,7 +18,7 @@ import redis
 
 from .._async_trial import AsyncTrial
 from .._exercise import Exercise, Mutant
-from .._probes import keep_pubsubs, shorten, still_subscribed
+from .._probes import expect_first_messages, keep_pubsubs, shorten, still_subscribed
 from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 
@@ -462,13 +462,7 @@ def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
         )
     if odd is not None:
         t.fail(f"{t.last_call} returned {shorten(value, 80)}; every item should be a message's data, a str.")
-    if len(value) > len(expected) and value[: len(expected)] == expected:
-        t.fail(
-            f"{t.last_call} returned {len(value)} messages, {shorten(value, 70)}: stop as soon as count "
-            f"({len(expected)}) messages have arrived and return just those."
-        )
-    if value != expected:
-        t.fail(f"{t.last_call} returned {shorten(value, 80)}; expected {expected!r}, the first messages in order.")
+    expect_first_messages(t, value, expected)
 
 
 def _expect_unsubscribed(t: Trial, channel: str, how: str) -> None:

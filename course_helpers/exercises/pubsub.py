@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import keep_pubsubs, shorten, still_subscribed
+from .._probes import expect_first_messages, keep_pubsubs, shorten, still_subscribed
 from .._quiz import Quiz
 from .._trial import Trial
 
@@ -183,13 +183,7 @@ def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
                 "the PubSub with r.pubsub(ignore_subscribe_messages=True)."
             )
         t.fail(f"{t.last_call} returned {shorten(value, 80)}; every item should be a message's data, a str.")
-    if len(value) > len(expected) and value[: len(expected)] == expected:
-        t.fail(
-            f"{t.last_call} returned {len(value)} messages, {shorten(value, 70)}: stop as soon as count "
-            f"({len(expected)}) messages have arrived and return just those."
-        )
-    if value != expected:
-        t.fail(f"{t.last_call} returned {shorten(value, 80)}; expected {expected!r}, the first messages in order.")
+    expect_first_messages(t, value, expected)
 
 
 def check_collect_messages(t: Trial) -> str:
