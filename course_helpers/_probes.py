@@ -6,12 +6,12 @@ Each builds on Trial; each failure message names the mistake and says what to do
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import redis
 
-from ._trial import ServerTooOld, Trial
+from ._trial import LearnerRaised, ServerTooOld, Trial
 from ._wire import Command, format_command, writes_outside_transactions
 
 EXPIRY_OPTIONS = frozenset({"EX", "PX", "EXAT", "PXAT"})
@@ -78,17 +78,21 @@ def conditional_expire_refused(t: Trial, raised: BaseException) -> Command | Non
     )
 
 
-def too_old_for_expire_options(t: Trial, raised: BaseException, options: str, advice: str) -> None:
-    """Raise ServerTooOld when raised is a server older than 7.0 refusing EXPIRE's options (e.g. "NX option")."""
-    refused = conditional_expire_refused(t, raised)
-    if refused:
-        found = ".".join(map(str, t.server_version))
-        them = "them" if options.endswith("options") else "it"
-        raise ServerTooOld(
-            f"Your code sent `{format_command(refused)}`: EXPIRE's {options} came with Redis 7.0, and the server "
-            f"that runs the checks is Redis {found}, which refuses {them}. {advice}, or set COURSE_CHECK_BACKEND=fake "
-            "to check on the built-in fakeredis."
-        ) from None
+def check_on_servers_before_7(t: Trial, check: Callable[[Trial], str], options: str, advice: str) -> str:
+    """Run check; a right answer using EXPIRE's options (e.g. "NX option"), refused by Redis < 7.0, is ServerTooOld."""
+    try:
+        return check(t)
+    except LearnerRaised as raised:
+        refused = conditional_expire_refused(t, raised)
+        if refused:
+            found = ".".join(map(str, t.server_version))
+            them = "them" if options.endswith("options") else "it"
+            raise ServerTooOld(
+                f"Your code sent `{format_command(refused)}`: EXPIRE's {options} came with Redis 7.0, and the server "
+                f"that runs the checks is Redis {found}, which refuses {them}. {advice}, or set "
+                "COURSE_CHECK_BACKEND=fake to check on the built-in fakeredis."
+            ) from None
+        raise
 
 
 def shorten(value: Any, width: int) -> str:

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._exercise import Exercise, Mutant
-from .._probes import EXPIRE_COMMANDS, call_with_crash_after, expiry_set_separately, too_old_for_expire_options
+from .._probes import EXPIRE_COMMANDS, call_with_crash_after, check_on_servers_before_7, expiry_set_separately
 from .._quiz import Quiz
-from .._trial import LearnerRaised, Trial
+from .._trial import Trial
 from .._wire import Command, format_command, writes_outside_transactions
 
 NOTEBOOK = "03-expiry-and-rate-limits"
@@ -309,17 +309,13 @@ def _expect_counter(t: Trial, key: str, count: int, window: int, before: set[str
 
 
 def check_rate_limit(t: Trial) -> str:
-    try:
-        return _check_rate_limit(t)
-    except LearnerRaised as raised:
-        # EXPIRE ... NX is Redis 7; an older checking server refuses that right answer ("wrong number of arguments").
-        too_old_for_expire_options(
-            t,
-            raised,
-            "NX, XX, GT and LT options",
-            "Write it the way every server accepts (in one transaction: SET key 0 EX window NX, then INCR)",
-        )
-        raise
+    # EXPIRE ... NX is Redis 7; an older checking server refuses that right answer ("wrong number of arguments").
+    return check_on_servers_before_7(
+        t,
+        _check_rate_limit,
+        "NX, XX, GT and LT options",
+        "Write it the way every server accepts (in one transaction: SET key 0 EX window NX, then INCR)",
+    )
 
 
 def _check_rate_limit(t: Trial) -> str:

@@ -9,9 +9,9 @@ import redis
 from redis.crc import key_slot
 
 from .._exercise import Exercise, Mutant
-from .._probes import refuse_dict, refuse_none, refuse_other_types, too_old_for_expire_options
+from .._probes import check_on_servers_before_7, refuse_dict, refuse_none, refuse_other_types
 from .._quiz import Quiz
-from .._trial import LearnerRaised, Trial
+from .._trial import Trial
 from .._wire import Command, format_command
 
 NOTEBOOK = "16-production"
@@ -432,17 +432,13 @@ def _expect_count(t: Trial, given: Any, expected: int, already: int) -> None:
 
 
 def check_expire_cache_keys(t: Trial) -> str:
-    try:
-        return _check_expire_cache_keys(t)
-    except LearnerRaised as raised:
-        # A right answer that a Redis older than 7.0 cannot run.
-        too_old_for_expire_options(
-            t,
-            raised,
-            "NX option",
-            "On that server, read the TTL and set it in one step another way (a WATCH transaction, or a Lua script)",
-        )
-        raise
+    # EXPIRE ... NX on a Redis older than 7.0: a right answer that that server cannot run.
+    return check_on_servers_before_7(
+        t,
+        _check_expire_cache_keys,
+        "NX option",
+        "On that server, read the TTL and set it in one step another way (a WATCH transaction, or a Lua script)",
+    )
 
 
 def _check_expire_cache_keys(t: Trial) -> str:
