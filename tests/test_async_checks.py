@@ -41,6 +41,13 @@ def _engine_exercise(
     )
 
 
+def _message_of_a_pass(exercise: Exercise, answer: Any) -> str:
+    """Check answer, which must pass, and return what the checker said."""
+    result = exercise.check(answer)
+    assert result.status == "pass", str(result)
+    return result.message
+
+
 @pytest.fixture(params=["default", "spawn"])
 def sandbox(request, monkeypatch) -> str:
     """The platform's default sandbox (fork on Linux) and the spawn worker (Windows, macOS)."""
@@ -78,11 +85,9 @@ SEEN = _engine_exercise(
 
 
 def test_round_trips_and_commands_are_recorded_as_for_a_sync_answer(sandbox, check_backend):
-    result = SEEN.check(_three_ways)
-    assert result.status == "pass", str(result)
     # The pipeline's three commands are one round trip (redis.asyncio sends INCR as INCRBY key 1); gather sends
     # from one task per coroutine, beside the call's own task.
-    assert result.message == "value=3 trips=4 tasks=3 names=SET,INCRBY,INCRBY,GET,GET,EXISTS"
+    assert _message_of_a_pass(SEEN, _three_ways) == "value=3 trips=4 tasks=3 names=SET,INCRBY,INCRBY,GET,GET,EXISTS"
 
 
 # -- hooks: a write that lands between two commands, a connection cut between them ---------------------------------
@@ -108,9 +113,8 @@ INJECTION = _engine_exercise(
 
 
 def test_injections_and_cut_connections_reach_an_async_answer(sandbox, check_backend):
-    result = INJECTION.check(_read_then_write)
-    assert result.status == "pass", str(result)
-    assert result.message == "fired=True stored=old! cut=True error=ConnectionError stored=old!"
+    message = _message_of_a_pass(INJECTION, _read_then_write)
+    assert message == "fired=True stored=old! cut=True error=ConnectionError stored=old!"
 
 
 # -- what only async code gets wrong: one sentence each --------------------------------------------------------------
