@@ -120,6 +120,17 @@ def refuse_other_types(t: Trial, value: Any, kinds: type | tuple[type, ...], adv
         t.fail(f"{t.last_call} returned {type(value).__name__} {value!r:.60}; {advice}")
 
 
+def expect_a_list_of_data(t: Trial, value: Any, example: str = "") -> None:
+    """Fail unless value is a list and holds no whole message dicts; example ends that advice (", e.g. [...]")."""
+    if not isinstance(value, list):
+        t.fail(f"{t.last_call} returned {shorten(value, 60)}; return a list of the messages' data (str).")
+    if any(isinstance(item, dict) for item in value):
+        t.fail(
+            f"{t.last_call} returned message dicts such as {shorten(value[0], 90)}; return only their text, "
+            f"message['data']{example}."
+        )
+
+
 def expect_first_messages(t: Trial, value: list[Any], expected: list[str]) -> None:
     """Fail unless value is expected, the data of the first messages published, in order and no more."""
     if len(value) > len(expected) and value[: len(expected)] == expected:

@@ -18,7 +18,7 @@ import redis
 
 from .._async_trial import AsyncTrial
 from .._exercise import Exercise, Mutant
-from .._probes import expect_first_messages, keep_pubsubs, shorten, still_subscribed
+from .._probes import expect_a_list_of_data, expect_first_messages, keep_pubsubs, shorten, still_subscribed
 from .._quiz import Quiz
 from .._trial import CheckFailed, Trial
 
@@ -446,13 +446,7 @@ def _call_collect(t: AsyncTrial, channel: str, count: int, timeout: float, withi
 
 
 def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
-    if not isinstance(value, list):
-        t.fail(f"{t.last_call} returned {shorten(value, 60)}; return a list of the messages' data (str).")
-    if any(isinstance(item, dict) for item in value):
-        t.fail(
-            f"{t.last_call} returned message dicts such as {shorten(value[0], 90)}; return only their text, "
-            "message['data']."
-        )
+    expect_a_list_of_data(t, value)
     odd = next((item for item in value if not isinstance(item, str)), None)
     if isinstance(odd, int):
         t.fail(

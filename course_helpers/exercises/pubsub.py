@@ -11,7 +11,7 @@ from typing import Any
 import redis
 
 from .._exercise import Exercise, Mutant
-from .._probes import expect_first_messages, keep_pubsubs, shorten, still_subscribed
+from .._probes import expect_a_list_of_data, expect_first_messages, keep_pubsubs, shorten, still_subscribed
 from .._quiz import Quiz
 from .._trial import Trial
 
@@ -166,13 +166,7 @@ def _gave_up(t: Trial, value: list[Any], seconds: float, timeout: float) -> None
 
 
 def _expect_data_list(t: Trial, value: Any, expected: list[str]) -> None:
-    if not isinstance(value, list):
-        t.fail(f"{t.last_call} returned {shorten(value, 60)}; return a list of the messages' data (str).")
-    if any(isinstance(item, dict) for item in value):
-        t.fail(
-            f"{t.last_call} returned message dicts such as {shorten(value[0], 90)}; return only their text, "
-            "message['data'], e.g. ['a1', 'b2', 'c3']."
-        )
+    expect_a_list_of_data(t, value, ", e.g. ['a1', 'b2', 'c3']")
     if any(not isinstance(item, str) for item in value):
         odd = next(item for item in value if not isinstance(item, str))
         if isinstance(odd, int):
