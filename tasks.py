@@ -121,7 +121,7 @@ def progress(_args: argparse.Namespace) -> None:
 
 def bench(_args: argparse.Namespace) -> None:
     """Timings and memory, written to bench/REPORT.md and bench/report.png."""
-    install()
+    install(extras=TEST_EXTRAS)  # the browser edition's figures need the lite and browser tools
     run(PYTHON, "scripts/bench.py")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import select
+import selectors
 import signal
 import sys
 import time
@@ -38,17 +38,19 @@ def _child(task: Callable[[], Outcome], write_fd: int) -> None:
 
 def _read_until(read_fd: int, deadline: float) -> tuple[bytes, bool]:
     chunks: list[bytes] = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return b"".join(chunks), False
-        ready, _, _ = select.select([read_fd], [], [], remaining)
-        if not ready:
-            continue
-        chunk = os.read(read_fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks), True
-        chunks.append(chunk)
+    # A selector (epoll, poll), not select(): a kernel with many files open gets descriptors past select's 1024.
+    with selectors.DefaultSelector() as selector:
+        selector.register(read_fd, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return b"".join(chunks), False
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks), True
+            chunks.append(chunk)
 
 
 def _ended_without_answer(status: int) -> Outcome:

@@ -7,6 +7,7 @@ Writes bench/REPORT.md and bench/report.png. Targets: Run All of the whole cours
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 try:
     import resource  # Linux and macOS only: the kernels' peak memory
@@ -194,6 +196,60 @@ def inline_guard_overhead() -> tuple[str, float, float, float]:
     version = subprocess.run([python, "-c", "import platform; print(platform.python_version())"], capture_output=True)
     plain, guarded, overhead = json.loads(done.stdout.strip().splitlines()[-1])
     return version.stdout.decode().strip(), plain, guarded, overhead
+
+
+def _build_lite_module() -> Any:
+    spec = importlib.util.spec_from_file_location("build_lite", ROOT / "scripts" / "build_lite.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def browser_edition() -> list[str]:
+    """The JupyterLite site: build time and size, kernel start in Chromium, inline checks under Pyodide (Node)."""
+    missing = [tool for tool in ("node", "npm", "chromium") if shutil.which(tool) is None]
+    missing += [name for name in ("jupyterlite_core", "playwright") if importlib.util.find_spec(name) is None]
+    if missing:
+        return [f"Not measured: {', '.join(missing)} missing (`make test` installs the Python ones)."]
+    build_lite = _build_lite_module()
+    build_lite.build(ROOT / "build" / "bench-lite-warmup")  # fills build/'s caches, as any rebuild finds them
+    cdn = build_lite.build(ROOT / "build" / "bench-lite")
+    hosted = build_lite.build(ROOT / "build" / "bench-lite-self-hosted", self_host=True)
+    for folder in ("bench-lite-warmup", "bench-lite", "bench-lite-self-hosted"):
+        shutil.rmtree(ROOT / "build" / folder, ignore_errors=True)
+
+    # The offline browser test opens 00-welcome in headless Chromium and records when the kernel is ready.
+    figures_file = ROOT / "build" / "lite-screenshots" / "figures.json"
+    figures_file.unlink(missing_ok=True)
+    test = "tests/test_lite.py::test_the_site_works_offline_in_chromium"
+    env = {**os.environ, "COURSE_REQUIRE_BROWSER": "1"}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test], env=env, cwd=ROOT)
+    ready = json.loads(figures_file.read_text())["kernel_ready_seconds"] if figures_file.exists() else float("nan")
+
+    command = ["node", str(ROOT / "tests" / "lite" / "engine.mjs"), str(build_lite.ensure_pyodide())]
+    command += [str(ROOT / "tests" / "lite" / "bench_guard.py"), *map(str, build_lite.engine_wheels()), "--", "5"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    reports = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
+    guard = json.loads(reports[-1].removeprefix("BENCH "))["summary"] if reports else {}
+    lines = [
+        f"- Site build (`make lite`, caches warm): **{cdn['prepare_seconds'] + cdn['site_seconds']:.1f} s** "
+        f"(target 30 s); self-hosting Pyodide too: {hosted['prepare_seconds'] + hosted['site_seconds']:.1f} s.",
+        f"- Published size without source maps: **{cdn['megabytes']:.1f} MB** with Pyodide from its CDN (target "
+        f"about 25 MB); {hosted['megabytes']:.1f} MB with Pyodide self-hosted (starts with no network).",
+        f"- Kernel ready in headless Chromium, self-hosted site on loopback, cold browser profile: **{ready:.1f} s** "
+        "from opening 00-welcome to an idle kernel (target 5 s).",
+    ]
+    if guard:
+        lines.append(
+            f"- Under Pyodide (Python {guard['python']}, in Node): a passing inline check's median "
+            f"**{guard['median_passing_check_seconds'] * 1000:.0f} ms** (target 50 ms); the deadline guard costs "
+            f"**{guard['overhead_quick_checks_total'] * 100:+.1f} %** over the {guard['quick_checks']} checks that "
+            "do not wait on purpose (target at most 10 %)."
+        )
+    else:
+        lines.append(f"- The Pyodide run in Node failed: {done.stderr.strip()[-300:]}")
+    return lines
 
 
 def lesson_measurements(urls: dict[str, str]) -> list[str]:
@@ -445,6 +501,9 @@ def main() -> int:
     ]
     if extra:
         lines += ["", "## Lesson measurements", "", *extra]
+    if os.environ.get("BENCH_BROWSER", "1") == "1":
+        print("The browser edition (JupyterLite)...", flush=True)
+        lines += ["", "## The browser edition (JupyterLite)", "", *browser_edition()]
     if server and os.environ.get("BENCH_CLASSROOM", "1") == "1":
         print("Classroom load (30 simulated students)...", flush=True)
         lines += ["", "## Classroom load", "", *classroom_load()]

@@ -150,6 +150,23 @@ def test_many_checks_leak_no_threads_and_no_file_descriptors(sandbox, monkeypatc
     assert _open_descriptors() == fds
 
 
+def test_a_kernel_with_over_a_thousand_files_open_can_still_check(sandbox):
+    # A learner's kernel (or a long test run) can hold more descriptors than select() accepts (1024).
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"this machine allows only {hard} open files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        result = GREETING.check(GREETING.reference)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert result.passed, str(result)
+
+
 def test_check_result_renders_escaped_html_and_plain_text():
     def sneaky(r, name):
         r.set(f"greeting:{name}", "<script>alert(1)</script>")
