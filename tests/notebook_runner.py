@@ -57,6 +57,10 @@ def execute(path: Path, solved: bool = False, timeout: int = 180):
     finally:
         # nbclient leaves a kernel it was given running; a kernel left behind ends with os._exit at the end of
         # the test run, and everything it started with it (the course's guardians stop their servers then).
+        # Nor does it close the channels of a kernel it was given: about ten descriptors a notebook, which a test
+        # worker running a hundred notebooks would pile up.
+        if client.kc is not None:
+            client.kc.stop_channels()
         if kernel.has_kernel:
             kernel.shutdown_kernel(now=True)
     return notebook
