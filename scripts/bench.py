@@ -202,6 +202,7 @@ def _build_lite_module() -> Any:
     spec = importlib.util.spec_from_file_location("build_lite", ROOT / "scripts" / "build_lite.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["build_lite"] = module  # its dataclasses look their module up while being defined
     spec.loader.exec_module(module)
     return module
 
