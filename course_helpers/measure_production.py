@@ -183,7 +183,8 @@ def cut_link(primary_client: redis.Redis, user: str = "replicator") -> None:
     """Cut a replica off its primary, as a network failure would: the primary drops the connection of the
     replication user and refuses it from now on."""
     primary_client.acl_setuser(user, enabled=False)
-    primary_client.client_kill_filter(_type="replica")
+    # "slave", the older name of the same client type: redis-py 8.0 refuses "replica" here.
+    primary_client.client_kill_filter(_type="slave")
 
 
 # -- cluster -------------------------------------------------------------------------------------------
