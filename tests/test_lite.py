@@ -355,8 +355,11 @@ def test_the_site_works_offline_in_chromium(site, tmp_path, playwright_session):
             quiz_options = quiz_widgets.count()
             _screenshot(page, tmp_path, "4-quiz-widget")
             # Progress is a file in the browser's own storage (the file browser's drive): it survives a reload.
+            reloaded = time.monotonic()
             page.reload()
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.serviceManager.contents")
+            _wait_for_idle(page, 120)  # a second visit: the browser has Pyodide and the wheels in its cache
+            figures["kernel_ready_again_seconds"] = round(time.monotonic() - reloaded, 1)
             stored = page.evaluate(
                 "async () => (await window.jupyterapp.serviceManager.contents.get("
                 "'redis-course/progress.jsonl', {content: true}))"
