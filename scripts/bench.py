@@ -19,7 +19,6 @@ import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 try:
     import resource  # Linux and macOS only: the kernels' peak memory
@@ -198,22 +197,14 @@ def inline_guard_overhead() -> tuple[str, float, float, float]:
     return version.stdout.decode().strip(), plain, guarded, overhead
 
 
-def _build_lite_module() -> Any:
-    spec = importlib.util.spec_from_file_location("build_lite", ROOT / "scripts" / "build_lite.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_lite"] = module  # its dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module
-
-
 def browser_edition() -> list[str]:
     """The JupyterLite site: build time and size, kernel start in Chromium, inline checks under Pyodide (Node)."""
     missing = [tool for tool in ("node", "npm", "chromium") if shutil.which(tool) is None]
     missing += [name for name in ("jupyterlite_core", "playwright") if importlib.util.find_spec(name) is None]
     if missing:
         return [f"Not measured: {', '.join(missing)} missing (`make test` installs the Python ones)."]
-    build_lite = _build_lite_module()
+    import build_lite  # its sibling in scripts/, on sys.path when this runs as a script
+
     build_lite.build(ROOT / "build" / "bench-lite-warmup")  # fills build/'s caches, as any rebuild finds them
     cdn = build_lite.build(ROOT / "build" / "bench-lite")
     hosted = build_lite.build(ROOT / "build" / "bench-lite-self-hosted", self_host=True)
