@@ -1,9 +1,11 @@
 """Build the course to run in a browser with nothing installed: `python tasks.py lite` (or `make lite`).
 
 The site (JupyterLite, into build/lite) holds the lesson notebooks and runs Python in the browser with Pyodide.
-At kernel start it preloads, from one lock file, the kernel's own packages, course_helpers with the pure-Python
-wheels it needs (redis, fakeredis without Lua, ipywidgets for quizzes...), and pandas and matplotlib from
-Pyodide's distribution. The same wheels are in the site's piplite index, so `%pip install` finds them too.
+At kernel start it preloads, from one lock file, only the kernel's own packages: the kernel is ready sooner. A
+lesson's first `import course_helpers` then loads, from the same lock file, course_helpers with the pure-Python
+wheels it needs (redis, fakeredis without Lua, ipywidgets for quizzes...) and pandas and matplotlib from Pyodide's
+distribution. The same wheels are in the site's piplite index, so `%pip install` finds them too. The kernel
+loads Pyodide through the site's loader (lite/course-pyodide.mjs), which keeps imports off the browser's drive.
 
 Pyodide itself comes from its CDN by default: the published site stays small. With --self-host-pyodide, the
 Pyodide core (the npm package `pyodide`) and the pure wheels the kernel needs are copied into the site, which
@@ -39,16 +41,25 @@ OUTPUT = BUILD / "lite"
 CACHE = BUILD / "lite-cache"
 NODE_PREFIX = BUILD / "node"
 LITE_CONFIG = ROOT / "lite" / "jupyter-lite.json"
+LOADER = ROOT / "lite" / "course-pyodide.mjs"
+LOADER_RUNTIME_MARK = "PYODIDE_RUNTIME_URL"
 
 PYODIDE_VERSION = "314.0.7"  # the runtime and its lock file must be the same release, CDN or self-hosted
 PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
-PYODIDE_CORE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip")
+PYODIDE_CORE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm")  # the runtime, without its stdlib
+STDLIB = "python_stdlib.zip"  # Pyodide's standard library: the site always serves it, with bytecode added
 SITE_PYODIDE = "static/pyodide"  # where the lock file (and, self-hosted, the runtime) lives in the site
 
 # What the JupyterLite kernel installs one by one at start (unless preloaded), and what the lessons import first.
 KERNEL_PACKAGES = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython")
 COURSE_PACKAGES = ("course-helpers",)
 FROM_FULL_DISTRIBUTION = ("pandas", "matplotlib")  # binary wheels: only Pyodide's full distribution has them
+# Files a self-hosted wheel is served without, each for a reason: fewer files make the kernel start sooner.
+SLIMMED = {
+    # jedi's type stubs for Django and for other third-party packages (1,126 of its 1,964 files), which no browser
+    # tab of the course imports; its stubs of the standard library stay. Unpacking jedi takes 0.6 s otherwise.
+    "jedi": ("jedi/third_party/django-stubs/", "jedi/third_party/typeshed/third_party/"),
+}
 
 
 @dataclass
@@ -244,37 +255,60 @@ def resolve(lock: dict[str, Any], self_host: bool) -> dict[str, Package]:
                 sys.exit(f"{name} is needed in the browser, but it is neither in Pyodide nor installed here.")
             wheel = download_wheels({name: version}, CACHE / "wheels")[name]
             package = Package(name, version, browser_requirements(wheel), wheel)
-        package.depends = [dep for dep in package.depends if dep not in FROM_FULL_DISTRIBUTION]
+        if name not in COURSE_PACKAGES:
+            # The kernel's packages must not pull pandas and matplotlib into its start; course_helpers lists them,
+            # so a lesson's first import loads them with it (where they cannot be fetched, the rest still loads).
+            package.depends = [dep for dep in package.depends if dep not in FROM_FULL_DISTRIBUTION]
         packages[name] = package
         wanted += package.depends
     for name, wheel in download_wheels(self_hosted, CACHE / "wheels").items():
-        packages[name].wheel = wheel
+        packages[name].wheel = slim_wheel(wheel, SLIMMED[name], CACHE / "slim") if name in SLIMMED else wheel
     return packages
 
 
-def compile_wheels(wheels: list[Path], pyodide: Path) -> dict[Path, Path]:
-    """Each wheel with bytecode for Pyodide's Python added (scripts/pycompile_wheels.mjs), cached by content.
+def slim_wheel(wheel: Path, dropped: tuple[str, ...], into: Path) -> Path:
+    """A copy of wheel without the files under the dropped folders (and their RECORD lines), cached by content."""
+    slim = into / sha256(wheel)[:16] / wheel.name
+    if slim.exists():
+        return slim
+    slim.parent.mkdir(parents=True, exist_ok=True)
+    partial = slim.with_name(slim.name + ".partial")
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename.startswith(dropped):
+                continue
+            data = source.read(info)
+            if info.filename.endswith(".dist-info/RECORD"):
+                lines = data.decode().splitlines()
+                data = "".join(f"{line}\n" for line in lines if not line.startswith(dropped)).encode()
+            target.writestr(info, data)
+    return Path(shutil.move(str(partial), slim))
 
-    Without it, a browser tab compiles every module it imports: IPython alone then takes seconds.
+
+def compile_archives(archives: list[Path], pyodide: Path) -> dict[Path, Path]:
+    """Each archive (a wheel, or Pyodide's standard library) with bytecode for Pyodide's Python added
+    (scripts/pycompile.mjs), cached by content.
+
+    Without it, a browser tab compiles every module it imports: the standard library and IPython then take 2.5 s.
     """
     compiled: dict[Path, Path] = {}
     todo: list[Path] = []
-    for wheel in wheels:
-        compiled[wheel] = CACHE / "compiled" / sha256(wheel)[:16] / wheel.name
-        if not compiled[wheel].exists():
-            todo.append(wheel)
+    for archive in archives:
+        compiled[archive] = CACHE / "compiled" / sha256(archive)[:16] / archive.name
+        if not compiled[archive].exists():
+            todo.append(archive)
     if todo:
-        log(f"adding bytecode to {len(todo)} wheels: {', '.join(wheel.name for wheel in todo)}")
+        log(f"adding bytecode to {len(todo)} archives: {', '.join(archive.name for archive in todo)}")
         with tempfile.TemporaryDirectory() as scratch:
             source, target = Path(scratch) / "in", Path(scratch) / "out"
             source.mkdir()
             target.mkdir()
-            for wheel in todo:
-                shutil.copy(wheel, source / wheel.name)
-            run(node(), ROOT / "scripts" / "pycompile_wheels.mjs", pyodide, source, target, *(w.name for w in todo))
-            for wheel in todo:
-                compiled[wheel].parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(str(target / wheel.name), compiled[wheel])
+            for archive in todo:
+                shutil.copy(archive, source / archive.name)
+            run(node(), ROOT / "scripts" / "pycompile.mjs", pyodide, source, target, *(a.name for a in todo))
+            for archive in todo:
+                compiled[archive].parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(target / archive.name), compiled[archive])
     return compiled
 
 
@@ -299,7 +333,7 @@ def engine_wheels() -> list[Path]:
         pins = {name: in_pyodide.get(name) or importlib.metadata.version(name) for name in ENGINE_PACKAGES}
         downloaded = download_wheels(pins, CACHE / "wheels")
         wheels = [build_course_wheel(CACHE / "course"), *(downloaded[name] for name in ENGINE_PACKAGES)]
-        compiled = compile_wheels(wheels, pyodide)
+        compiled = compile_archives(wheels, pyodide)
     return [compiled[wheel] for wheel in wheels]
 
 
@@ -372,13 +406,29 @@ def self_host_core(pyodide: Path, site: Path) -> None:
         shutil.copy(pyodide / name, site / SITE_PYODIDE / name)
 
 
+def serve_stdlib(stdlib: Path, site: Path) -> None:
+    """Pyodide's standard library with bytecode, beside the lock file, where the site's loader has Pyodide read it
+    (the CDN's has none: Python starts, and the kernel imports IPython, 2.5 s sooner with it)."""
+    shutil.copy(stdlib, site / SITE_PYODIDE / STDLIB)
+
+
+def write_loader(site: Path, self_host: bool) -> str:
+    """The site's Pyodide loader (lite/course-pyodide.mjs) beside the lock file, importing the runtime from the
+    site or from the CDN; returns its URL as the kernel's settings give it."""
+    runtime = "./pyodide.mjs" if self_host else PYODIDE_CDN + "pyodide.mjs"
+    folder = site / SITE_PYODIDE
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / LOADER.name).write_text(LOADER.read_text().replace(LOADER_RUNTIME_MARK, runtime), encoding="utf-8")
+    return f"./{SITE_PYODIDE}/{LOADER.name}"
+
+
 def configure(site: Path, self_host: bool, lock: dict[str, Any]) -> list[str]:
     """Point the site's kernel at its Pyodide and lock file; returns the names it preloads."""
     config_path = site / "jupyter-lite.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     plugin = "@jupyterlite/pyodide-kernel-extension:kernel"
     settings = config["jupyter-config-data"].setdefault("litePluginSettings", {}).setdefault(plugin, {})
-    settings["pyodideUrl"] = f"./{SITE_PYODIDE}/pyodide.mjs" if self_host else PYODIDE_CDN + "pyodide.mjs"
+    settings["pyodideUrl"] = write_loader(site, self_host)
     options = settings.setdefault("loadPyodideOptions", {})
     options["lockFileURL"] = f"./{SITE_PYODIDE}/pyodide-lock.json"
     preload = list(options.get("packages", []))
@@ -415,7 +465,8 @@ def build(output: Path = OUTPUT, self_host: bool = False) -> dict[str, float]:
         pyodide = ensure_pyodide()
         lock = read_lock(pyodide)
         packages = resolve(lock, self_host)
-        compiled = compile_wheels([package.wheel for package in packages.values() if package.wheel], pyodide)
+        archives = [package.wheel for package in packages.values() if package.wheel]
+        compiled = compile_archives([*archives, pyodide / STDLIB], pyodide)
     for package in packages.values():
         package.wheel = compiled[package.wheel] if package.wheel else None
     piplite = [package.wheel for package in packages.values() if package.wheel and package.place == "piplite"]
@@ -433,6 +484,7 @@ def build(output: Path = OUTPUT, self_host: bool = False) -> dict[str, float]:
         run(*command, cwd=Path(stage))
 
     extended = write_lock(lock, packages, output)
+    serve_stdlib(compiled[pyodide / STDLIB], output)
     if self_host:
         self_host_core(pyodide, output)
     preload = configure(output, self_host, extended)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
+import hashlib
 import http.server
 import importlib.util
 import json
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,6 +236,91 @@ def site(tmp_path_factory) -> Path:
     return output
 
 
+def _kernel_settings(site: Path) -> dict[str, Any]:
+    config = json.loads((site / "jupyter-lite.json").read_text())["jupyter-config-data"]
+    settings: dict[str, Any] = config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
+    return settings
+
+
+def test_the_kernel_preloads_only_its_own_packages_and_a_lesson_loads_the_rest(site):
+    settings = _kernel_settings(site)
+    preloaded = settings["loadPyodideOptions"]["packages"]
+    entries = json.loads((site / "static/pyodide/pyodide-lock.json").read_text())["packages"]
+
+    def key(name: str) -> str:  # the lock's keys and its depends spell some names differently (prompt_toolkit)
+        return name.replace("_", "-").lower()
+
+    lock = {key(name): entry for name, entry in entries.items()}
+    started, todo = set(), [key(name) for name in preloaded]  # what the kernel's start loads: preloads, depends
+    while todo:
+        name = todo.pop()
+        if name not in started:
+            started.add(name)
+            todo += [key(dep) for dep in lock[name]["depends"]]
+    assert {"ipykernel", "ipython", "jedi", "pyodide-kernel"} <= started
+    assert not {"course-helpers", "redis", "fakeredis", "pandas", "numpy", "matplotlib"} & started, started
+    # A lesson's first cell imports course_helpers: the kernel then loads it and all it needs, from the same lock.
+    assert lock["course-helpers"]["imports"] == ["course_helpers"]
+    assert {"redis", "fakeredis", "ipywidgets", "pandas", "matplotlib"} <= set(lock["course-helpers"]["depends"])
+
+
+def test_the_sites_jedi_is_served_without_stubs_of_packages_no_lesson_imports(site):
+    lock = json.loads((site / "static/pyodide/pyodide-lock.json").read_text())["packages"]
+    wheel = site / "static/pyodide" / lock["jedi"]["file_name"]
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        record = archive.read(next(name for name in names if name.endswith(".dist-info/RECORD"))).decode()
+    assert lock["jedi"]["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert not [name for name in names if "django-stubs/" in name or "typeshed/third_party/" in name]
+    assert "django-stubs/" not in record and "typeshed/third_party/" not in record
+    assert "jedi/third_party/typeshed/stdlib/3/builtins.pyi" in names  # what completing builtins needs
+    assert "jedi/api/__init__.py" in names
+
+
+LOADER_CHECK = """
+const { loadPyodide } = await import(process.argv[1]);
+// The kernel points Pyodide at the loader's folder; the loader knows better (in the site, the same folder).
+const pyodide = await loadPyodide({ indexURL: "https://kernel-points-here.invalid/" });
+pyodide.FS.writeFile("/home/pyodide/learners_module.py", "ANSWER = 42\\n");
+console.log(pyodide.runPython(`
+import json, sys, traceback
+import learners_module  # a module in the current folder, as a learner might write with %%writefile
+try:
+    json.loads("{")
+except ValueError:
+    frames = traceback.format_exc()
+json.dumps({"path": sys.path, "answer": learners_module.ANSWER, "json_file": json.__file__, "frames": frames})
+`));
+"""
+
+
+def test_the_sites_loader_reads_the_sites_compiled_stdlib_and_looks_in_the_current_folder_last(site):
+    settings = _kernel_settings(site)
+    assert settings["pyodideUrl"] == "./static/pyodide/course-pyodide.mjs"
+    loader = site / "static/pyodide/course-pyodide.mjs"
+    assert "PYODIDE_RUNTIME_URL" not in loader.read_text()
+    command = ["node", "--input-type=module", "-e", LOADER_CHECK, loader.as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["path"][-1] == "" and seen["path"].count("") == 1, seen["path"]
+    assert seen["answer"] == 42
+    # The standard library came with bytecode (zipimport names the .pyc it read), and its tracebacks still show
+    # the file as Python names it and the line of source.
+    assert seen["json_file"].endswith("/json/__init__.pyc"), seen["json_file"]
+    stdlib = next(path for path in seen["path"] if path.endswith(".zip"))
+    assert f'File "{stdlib}/json/decoder.py"' in seen["frames"], seen["frames"]
+    assert "obj, end = self.scan_once(s, idx)" in seen["frames"], seen["frames"]
+
+
+def test_every_module_of_the_sites_stdlib_has_bytecode_beside_it(site):
+    with zipfile.ZipFile(site / "static/pyodide/python_stdlib.zip") as archive:
+        names = set(archive.namelist())
+    sources = {name for name in names if name.endswith(".py")}
+    assert len(sources) > 500
+    assert not [name for name in sources if name + "c" not in names]
+
+
 NOTEBOOK = "00-welcome.ipynb"
 WRONG_ANSWER = 'def save_greeting(r, name):\n    return f"Hello, {name}!"'
 CELLS_JS = """() => {
@@ -305,6 +392,8 @@ def test_the_site_works_offline_in_chromium(site, tmp_path, playwright_session):
     check_cell = next(i for i in code_cells if i > exercise_cell)
     quiz_cell = next(i for i in code_cells if "ch.quiz(" in "".join(notebook["cells"][i]["source"]))
     outside: list[str] = []
+    drive: list[str] = []  # requests to the browser's file drive (each costs a round trip through the page)
+    workers: list[float] = []
     with _serve(site) as base, tempfile.TemporaryDirectory() as profile:
         browser = playwright_session.chromium.launch_persistent_context(
             profile,
@@ -325,6 +414,8 @@ def test_the_site_works_offline_in_chromium(site, tmp_path, playwright_session):
         try:
             page = browser.new_page()
             page.on("request", lambda request: None if request.url.startswith(base) else outside.append(request.url))
+            page.on("request", lambda request: drive.append(request.url) if "/api/drive" in request.url else None)
+            page.on("worker", lambda _worker: workers.append(time.monotonic()))  # the kernel's is the first
             opened = time.monotonic()
             page.goto(f"{base}/lab/index.html?path={NOTEBOOK}")
             # The two halves of the wait: the page (JupyterLab's code), then the kernel (Pyodide and packages).
@@ -332,6 +423,8 @@ def test_the_site_works_offline_in_chromium(site, tmp_path, playwright_session):
             figures = {"app_ready_seconds": round(time.monotonic() - opened, 1)}
             _wait_for_idle(page, 120)
             figures["kernel_ready_seconds"] = round(time.monotonic() - opened, 1)
+            figures["kernel_started_seconds"] = round(workers[0] - opened, 1) if workers else None
+            figures["drive_requests_at_start"] = len(drive)
             _screenshot(page, tmp_path, "1-kernel-ready")
 
             ran: dict[int, dict[str, Any]] = {}
@@ -392,3 +485,5 @@ def test_the_site_works_offline_in_chromium(site, tmp_path, playwright_session):
     assert recorded == [("check", "welcome.save_greeting", "fail")]
     assert outside, "the page asked for nothing outside the site: the offline check proves nothing"
     assert all("cdn.jsdelivr.net" in url for url in outside), outside
+    # Imports looked in the drive first before the site's loader put the current folder last: 103 requests then.
+    assert figures["drive_requests_at_start"] < 60, figures
