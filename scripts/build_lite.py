@@ -5,7 +5,8 @@ At kernel start it preloads, from one lock file, only the kernel's own packages:
 lesson's first `import course_helpers` then loads, from the same lock file, course_helpers with the pure-Python
 wheels it needs (redis, fakeredis without Lua, ipywidgets for quizzes...) and pandas and matplotlib from Pyodide's
 distribution. The same wheels are in the site's piplite index, so `%pip install` finds them too. The kernel
-loads Pyodide through the site's loader (lite/course-pyodide.mjs), which keeps imports off the browser's drive.
+loads Pyodide through the site's loader (lite/course-pyodide.js), which has it read the site's standard library
+(with bytecode added, as the wheels have) and keeps imports off the browser's file drive.
 
 Pyodide itself comes from its CDN by default: the published site stays small. With --self-host-pyodide, the
 Pyodide core (the npm package `pyodide`) and the pure wheels the kernel needs are copied into the site, which
@@ -41,7 +42,8 @@ OUTPUT = BUILD / "lite"
 CACHE = BUILD / "lite-cache"
 NODE_PREFIX = BUILD / "node"
 LITE_CONFIG = ROOT / "lite" / "jupyter-lite.json"
-LOADER = ROOT / "lite" / "course-pyodide.mjs"
+# A .js file, not .mjs: every web server sends .js as JavaScript, which a browser needs to import it as a module.
+LOADER = ROOT / "lite" / "course-pyodide.js"
 LOADER_RUNTIME_MARK = "PYODIDE_RUNTIME_URL"
 
 PYODIDE_VERSION = "314.0.7"  # the runtime and its lock file must be the same release, CDN or self-hosted
@@ -54,11 +56,31 @@ SITE_PYODIDE = "static/pyodide"  # where the lock file (and, self-hosted, the ru
 KERNEL_PACKAGES = ("micropip", "piplite", "ipykernel", "comm", "pyodide-kernel", "jedi", "ipython")
 COURSE_PACKAGES = ("course-helpers",)
 FROM_FULL_DISTRIBUTION = ("pandas", "matplotlib")  # binary wheels: only Pyodide's full distribution has them
-# Files a self-hosted wheel is served without, each for a reason: fewer files make the kernel start sooner.
+
+
+@dataclass(frozen=True)
+class Slimming:
+    """Files a self-hosted wheel is served without: those under a dropped folder, unless under a kept one."""
+
+    dropped: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+
+    def drops(self, name: str) -> bool:
+        """True for a file (or RECORD line) that the slimmed wheel goes without."""
+        return name.startswith(self.dropped) and not name.startswith(self.kept)
+
+
+_JEDI_THIRD_PARTY = "jedi/third_party/typeshed/third_party/"
+_IN_A_TAB = "2and3/redis/ 2and3/typing_extensions.pyi 2and3/mypy_extensions.pyi 2and3/decorator.pyi 2and3/dateutil/"
+_IN_A_TAB += " 2and3/pytz/ 3/six/ 3/filelock/"  # stubs jedi has of packages that a browser tab of the course has
+# Fewer files to unpack make the kernel start sooner: unpacking the whole of jedi takes 0.6 s.
 SLIMMED = {
-    # jedi's type stubs for Django and for other third-party packages (1,126 of its 1,964 files), which no browser
-    # tab of the course imports; its stubs of the standard library stay. Unpacking jedi takes 0.6 s otherwise.
-    "jedi": ("jedi/third_party/django-stubs/", "jedi/third_party/typeshed/third_party/"),
+    # jedi's type stubs for Django and for third-party packages that a browser tab of the course does not have
+    # (1,100 of its 1,964 files). Its stubs of the standard library stay, and so do those of the packages there.
+    "jedi": Slimming(
+        dropped=("jedi/third_party/django-stubs/", _JEDI_THIRD_PARTY),
+        kept=tuple(_JEDI_THIRD_PARTY + name for name in _IN_A_TAB.split()),
+    ),
 }
 
 
@@ -236,7 +258,7 @@ def resolve(lock: dict[str, Any], self_host: bool) -> dict[str, Package]:
     while wanted:
         name = canonical(wanted.pop())
         if name in packages or name in FROM_FULL_DISTRIBUTION:
-            # pandas and matplotlib are preloaded on their own: where they cannot be fetched, nothing else fails
+            # pandas and matplotlib come from Pyodide's own lock entries (the CDN), never from a local wheel
             continue
         if name in kernel_wheels:
             wheel = kernel_wheels[name]
@@ -266,21 +288,22 @@ def resolve(lock: dict[str, Any], self_host: bool) -> dict[str, Package]:
     return packages
 
 
-def slim_wheel(wheel: Path, dropped: tuple[str, ...], into: Path) -> Path:
-    """A copy of wheel without the files under the dropped folders (and their RECORD lines), cached by content."""
-    slim = into / sha256(wheel)[:16] / wheel.name
+def slim_wheel(wheel: Path, slimming: Slimming, into: Path) -> Path:
+    """A copy of wheel without the files slimming drops (and their RECORD lines), cached by content and slimming."""
+    key = hashlib.sha256(sha256(wheel).encode() + repr(slimming).encode()).hexdigest()
+    slim = into / key[:16] / wheel.name
     if slim.exists():
         return slim
     slim.parent.mkdir(parents=True, exist_ok=True)
     partial = slim.with_name(slim.name + ".partial")
     with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            if info.filename.startswith(dropped):
+            if slimming.drops(info.filename):
                 continue
             data = source.read(info)
             if info.filename.endswith(".dist-info/RECORD"):
                 lines = data.decode().splitlines()
-                data = "".join(f"{line}\n" for line in lines if not line.startswith(dropped)).encode()
+                data = "".join(f"{line}\n" for line in lines if not slimming.drops(line)).encode()
             target.writestr(info, data)
     return Path(shutil.move(str(partial), slim))
 
@@ -412,13 +435,18 @@ def serve_stdlib(stdlib: Path, site: Path) -> None:
     shutil.copy(stdlib, site / SITE_PYODIDE / STDLIB)
 
 
+def loader_text(runtime: str) -> str:
+    """The site's Pyodide loader (lite/course-pyodide.js), importing the runtime from the URL runtime."""
+    return LOADER.read_text().replace(LOADER_RUNTIME_MARK, runtime)
+
+
 def write_loader(site: Path, self_host: bool) -> str:
-    """The site's Pyodide loader (lite/course-pyodide.mjs) beside the lock file, importing the runtime from the
-    site or from the CDN; returns its URL as the kernel's settings give it."""
+    """The site's Pyodide loader beside the lock file and the stdlib, importing the runtime from the site or from
+    the CDN; returns its URL as the kernel's settings give it."""
     runtime = "./pyodide.mjs" if self_host else PYODIDE_CDN + "pyodide.mjs"
     folder = site / SITE_PYODIDE
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / LOADER.name).write_text(LOADER.read_text().replace(LOADER_RUNTIME_MARK, runtime), encoding="utf-8")
+    (folder / LOADER.name).write_text(loader_text(runtime), encoding="utf-8")
     return f"./{SITE_PYODIDE}/{LOADER.name}"
 
 

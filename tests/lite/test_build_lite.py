@@ -111,9 +111,9 @@ def test_the_kernel_loads_pyodide_from_the_cdn_or_the_site_and_always_the_sites_
     assert build_lite.configure(tmp_path, self_host, lock) == names
     settings = json.loads((tmp_path / "jupyter-lite.json").read_text())["jupyter-config-data"]["litePluginSettings"]
     kernel = settings[plugin]
-    assert kernel["pyodideUrl"] == "./static/pyodide/course-pyodide.mjs"  # the site's loader, in both cases
+    assert kernel["pyodideUrl"] == "./static/pyodide/course-pyodide.js"  # the site's loader, in both cases
     runtime = "./pyodide.mjs" if self_host else build_lite.PYODIDE_CDN + "pyodide.mjs"
-    loader = (tmp_path / "static/pyodide/course-pyodide.mjs").read_text()
+    loader = (tmp_path / "static/pyodide/course-pyodide.js").read_text()
     assert f'import {{ loadPyodide as loadRuntime }} from "{runtime}";' in loader
     assert f'new URL("{runtime}", import.meta.url)' in loader  # Pyodide's files: where the runtime is
     assert kernel["loadPyodideOptions"]["lockFileURL"] == "./static/pyodide/pyodide-lock.json"
@@ -122,23 +122,24 @@ def test_the_kernel_loads_pyodide_from_the_cdn_or_the_site_and_always_the_sites_
     assert not {"course-helpers", "pandas", "matplotlib"} & set(names)
 
 
-def test_a_slimmed_wheel_lacks_the_dropped_folders_in_its_files_and_its_record(build_lite, tmp_path):
+def test_a_slimmed_wheel_lacks_the_dropped_folders_but_the_kept_ones_in_its_files_and_its_record(build_lite, tmp_path):
     wheel = tmp_path / "pkg-1.0-py3-none-any.whl"
-    files = {"pkg/__init__.py": "", "pkg/stubs/django/a.pyi": "", "pkg/stubs/stdlib/b.pyi": "", "pkg/stubsmore.py": ""}
+    files = ["pkg/__init__.py", "pkg/stubs/django/a.pyi", "pkg/stubs/redis/b.pyi", "pkg/stubsmore.py"]
     record_name = "pkg-1.0.dist-info/RECORD"
     with zipfile.ZipFile(wheel, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
+        for name in files:
+            archive.writestr(name, "")
         archive.writestr(record_name, "".join(f"{name},sha256=x,0\n" for name in files) + f"{record_name},,\n")
-    slim = build_lite.slim_wheel(wheel, ("pkg/stubs/django/",), tmp_path / "slim")
+    slimming = build_lite.Slimming(dropped=("pkg/stubs/",), kept=("pkg/stubs/redis/",))
+    slim = build_lite.slim_wheel(wheel, slimming, tmp_path / "slim")
     with zipfile.ZipFile(slim) as archive:
-        kept = set(archive.namelist())
+        kept = archive.namelist()
         record = archive.read(record_name).decode().splitlines()
-    assert kept == {"pkg/__init__.py", "pkg/stubs/stdlib/b.pyi", "pkg/stubsmore.py", record_name}
-    assert [line.split(",")[0] for line in record] == [
-        "pkg/__init__.py", "pkg/stubs/stdlib/b.pyi", "pkg/stubsmore.py", record_name
-    ]  # fmt: skip
-    assert build_lite.slim_wheel(wheel, ("pkg/stubs/django/",), tmp_path / "slim") == slim  # cached by content
+    assert kept == ["pkg/__init__.py", "pkg/stubs/redis/b.pyi", "pkg/stubsmore.py", record_name]
+    assert [line.split(",")[0] for line in record] == kept
+    assert build_lite.slim_wheel(wheel, slimming, tmp_path / "slim") == slim  # cached by content and slimming
+    keep_nothing = build_lite.slim_wheel(wheel, build_lite.Slimming(dropped=("pkg/stubs/",)), tmp_path / "slim")
+    assert keep_nothing != slim and "pkg/stubs/redis/b.pyi" not in zipfile.ZipFile(keep_nothing).namelist()
 
 
 def test_a_preloaded_name_missing_from_the_lock_stops_the_build(build_lite, tmp_path):

@@ -4,13 +4,15 @@
 //   the modules that Python's start and IPython import takes 2.5 s);
 // - imports look in the current folder last (below).
 //
-// scripts/build_lite.py copies it to static/pyodide/course-pyodide.mjs, beside the site's python_stdlib.zip, and
+// scripts/build_lite.py copies it to static/pyodide/course-pyodide.js, beside the site's python_stdlib.zip, and
 // writes the runtime's URL in place of the two marks below: "./pyodide.mjs" when the site holds Pyodide, Pyodide's
 // CDN otherwise.
 import { loadPyodide as loadRuntime } from "PYODIDE_RUNTIME_URL";
 
-// Where a file is, as Pyodide wants it: a URL, or a path when it is a file (the tests run this loader in Node).
-const whereIs = (url) => (url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href);
+// Where a file is, as Pyodide wants it: a URL, or a path when it is a file (the tests run this loader in Node;
+// on Windows, file:///C:/x is the path C:/x).
+const whereIs = (url) =>
+  url.protocol === "file:" ? decodeURIComponent(url.pathname).replace(/^\/([A-Za-z]:)/, "$1") : url.href;
 
 // The kernel tells Pyodide to find its files in the folder of this module; they are in the runtime's folder.
 const RUNTIME_FOLDER = whereIs(new URL(".", new URL("PYODIDE_RUNTIME_URL", import.meta.url)));
@@ -29,6 +31,8 @@ if "" in sys.path:
 
 export async function loadPyodide(options = {}) {
   const pyodide = await loadRuntime({ ...options, indexURL: RUNTIME_FOLDER, stdLibURL: STDLIB });
-  pyodide.runPython(CURRENT_FOLDER_LAST);
+  const scope = pyodide.toPy({}); // not the globals of Pyodide's __main__
+  pyodide.runPython(CURRENT_FOLDER_LAST, { globals: scope });
+  scope.destroy();
   return pyodide;
 }
