@@ -76,7 +76,7 @@ _IN_A_TAB += " 2and3/pytz/ 3/six/ 3/filelock/"  # stubs jedi has of packages tha
 # Fewer files to unpack make the kernel start sooner: unpacking the whole of jedi takes 0.6 s.
 SLIMMED = {
     # jedi's type stubs for Django and for third-party packages that a browser tab of the course does not have
-    # (1,100 of its 1,964 files). Its stubs of the standard library stay, and so do those of the packages there.
+    # (1,066 of its 1,964 files). Its stubs of the standard library stay, and so do those of the packages there.
     "jedi": Slimming(
         dropped=("jedi/third_party/django-stubs/", _JEDI_THIRD_PARTY),
         kept=tuple(_JEDI_THIRD_PARTY + name for name in _IN_A_TAB.split()),
