@@ -71,15 +71,23 @@ class Slimming:
 
 
 _JEDI_THIRD_PARTY = "jedi/third_party/typeshed/third_party/"
-_IN_A_TAB = "2and3/redis/ 2and3/typing_extensions.pyi 2and3/mypy_extensions.pyi 2and3/decorator.pyi 2and3/dateutil/"
-_IN_A_TAB += " 2and3/pytz/ 3/six/ 3/filelock/"  # stubs jedi has of packages that a browser tab of the course has
+_IN_A_TAB = (  # jedi's stubs of packages that a browser tab of the course has
+    "2and3/redis/",
+    "2and3/typing_extensions.pyi",
+    "2and3/mypy_extensions.pyi",
+    "2and3/decorator.pyi",
+    "2and3/dateutil/",
+    "2and3/pytz/",
+    "3/six/",
+    "3/filelock/",
+)
 # Fewer files to unpack make the kernel start sooner: unpacking the whole of jedi takes 0.6 s.
 SLIMMED = {
     # jedi's type stubs for Django and for third-party packages that a browser tab of the course does not have
     # (1,066 of its 1,964 files). Its stubs of the standard library stay, and so do those of the packages there.
     "jedi": Slimming(
         dropped=("jedi/third_party/django-stubs/", _JEDI_THIRD_PARTY),
-        kept=tuple(_JEDI_THIRD_PARTY + name for name in _IN_A_TAB.split()),
+        kept=tuple(_JEDI_THIRD_PARTY + name for name in _IN_A_TAB),
     ),
 }
 

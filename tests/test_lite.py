@@ -246,17 +246,14 @@ def test_the_kernel_preloads_only_its_own_packages_and_a_lesson_loads_the_rest(s
     settings = _kernel_settings(site)
     preloaded = settings["loadPyodideOptions"]["packages"]
     entries = json.loads((site / "static/pyodide/pyodide-lock.json").read_text())["packages"]
-
-    def key(name: str) -> str:  # the lock's keys and its depends spell some names differently (prompt_toolkit)
-        return name.replace("_", "-").lower()
-
-    lock = {key(name): entry for name, entry in entries.items()}
-    started, todo = set(), [key(name) for name in preloaded]  # what the kernel's start loads: preloads, depends
+    canonical = _build_lite().canonical  # the lock's keys and its depends spell some names differently
+    lock = {canonical(name): entry for name, entry in entries.items()}
+    started, todo = set(), [canonical(name) for name in preloaded]  # what the kernel's start loads: preloads, depends
     while todo:
         name = todo.pop()
         if name not in started:
             started.add(name)
-            todo += [key(dep) for dep in lock[name]["depends"]]
+            todo += [canonical(dep) for dep in lock[name]["depends"]]
     assert {"ipykernel", "ipython", "jedi", "pyodide-kernel"} <= started
     assert not {"course-helpers", "redis", "fakeredis", "pandas", "numpy", "matplotlib"} & started, started
     # A lesson's first cell imports course_helpers: the kernel then loads it and all it needs, from the same lock.
@@ -332,11 +329,12 @@ def test_the_sites_loader_reads_the_sites_compiled_stdlib_and_looks_in_the_curre
 def test_a_loader_whose_runtime_is_elsewhere_takes_pyodide_from_there_and_the_stdlib_from_beside_itself(site, tmp_path):
     # As on the published site, where the runtime comes from Pyodide's CDN: here from npm's copy, whose own
     # python_stdlib.zip has no bytecode, so a .pyc seen proves that the stdlib was the loader's neighbour.
-    runtime = _build_lite().ensure_pyodide() / "pyodide.mjs"
+    build_lite = _build_lite()
+    runtime = build_lite.ensure_pyodide() / "pyodide.mjs"
     with zipfile.ZipFile(runtime.parent / "python_stdlib.zip") as archive:
         assert not [name for name in archive.namelist() if name.endswith(".pyc")]
     loader = tmp_path / "course-pyodide.js"
-    loader.write_text(_build_lite().loader_text(runtime.as_uri()))
+    loader.write_text(build_lite.loader_text(runtime.as_uri()))
     shutil.copy(site / "static/pyodide/python_stdlib.zip", tmp_path / "python_stdlib.zip")
     _assert_loaded_as_the_site_wants(_run_loader(loader))
 
