@@ -60,6 +60,14 @@ def test_a_wrong_course_sandbox_is_a_set_up_problem_with_the_fix(monkeypatch):
     assert result.status == "env_problem" and "one of fork, spawn or inline" in result.message
 
 
+def test_forcing_fork_where_there_is_none_is_a_set_up_problem_that_names_spawn(monkeypatch):
+    monkeypatch.delattr(os, "fork", raising=False)  # as on Windows
+    monkeypatch.setenv("COURSE_SANDBOX", "fork")
+    result = GREETING.check(GREETING.reference)
+    assert result.status == "env_problem", result
+    assert "has no os.fork" in result.message and "use spawn" in result.message, result.message
+
+
 def test_an_endless_task_is_stopped_at_its_deadline(sandbox):
     started = time.monotonic()
     outcome = run_isolated(_sleeps_a_minute, timeout=0.5)
